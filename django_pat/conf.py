@@ -1,0 +1,262 @@
+"""The ``DJANGO_PAT`` settings dict, validated and read through one object.
+
+Every key is optional. :data:`pat_settings` resolves the dict once, on first
+use, and again whenever Django's ``setting_changed`` signal says it changed
+(``override_settings`` in tests); nothing on the request path reads
+``django.conf.settings`` itself.
+
+:func:`problems` lists what is wrong with a dict in one sentence each; the
+system check reports those at start-up, and using invalid settings raises
+``ImproperlyConfigured`` with the same sentences.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+
+from . import tokens
+from .ip import Network
+
+__all__ = ["DEFAULTS", "TokenType", "pat_settings", "problems"]
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+ALL_METHODS = "*"
+
+DEFAULTS: dict[str, Any] = {
+    # The text before the underscore of every token this site issues.
+    "TOKEN_PREFIX": "pat",
+    # name -> {"methods": [...] or "*", "default_lifetime": ..., "max_lifetime": ...}
+    "TYPES": {
+        "read_only": {"methods": list(SAFE_METHODS)},
+        "read_write": {"methods": ALL_METHODS},
+    },
+    "DEFAULT_TYPE": "read_write",
+    # None: tokens never expire unless the client asks.
+    "DEFAULT_LIFETIME": timedelta(days=90),
+    # None: no cap, and a client may ask for a token that never expires.
+    "MAX_LIFETIME": timedelta(days=365),
+    # None: no cap.
+    "MAX_ACTIVE_TOKENS_PER_USER": 100,
+    "LAST_USED_UPDATE_INTERVAL": timedelta(seconds=60),
+    # [] (REMOTE_ADDR is the client), a list of proxy addresses or networks, or
+    # the number of proxies in front of Django.
+    "TRUSTED_PROXIES": [],
+}
+
+_LIFETIME_KEYS = ("default_lifetime", "max_lifetime")
+_TYPE_KEYS = {"methods", *_LIFETIME_KEYS}
+_HTTP_METHODS = {"GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE", "TRACE", "CONNECT"}
+_UNSET: Any = object()
+
+
+@dataclass(frozen=True)
+class TokenType:
+    """A kind of token: which HTTP methods it allows and how long it may live."""
+
+    name: str
+    # None means every method the user may use.
+    methods: frozenset[str] | None
+    default_lifetime: timedelta | None
+    max_lifetime: timedelta | None
+
+    def allows_method(self, method: str) -> bool:
+        return self.methods is None or method in self.methods
+
+    def within(self, other: TokenType) -> bool:
+        """Whether this type is no more powerful than ``other``."""
+        if other.methods is None:
+            return True
+        return self.methods is not None and self.methods <= other.methods
+
+
+def _lifetime_problem(where: str, value: Any) -> str | None:
+    if value is None or (isinstance(value, timedelta) and value > timedelta(0)):
+        return None
+    return f"{where} must be a positive datetime.timedelta or None, not {value!r}."
+
+
+def _type_problems(name: Any, spec: Any) -> list[str]:
+    where = f"DJANGO_PAT['TYPES'][{name!r}]"
+    if not isinstance(name, str) or not name or len(name) > 32:
+        return [f"Token type names must be strings of 1 to 32 characters, not {name!r}."]
+    if not isinstance(spec, dict):
+        return [f"{where} must be a dict with a 'methods' key, not {spec!r}."]
+    found = []
+    unknown = sorted(set(spec) - _TYPE_KEYS, key=str)
+    if unknown:
+        found.append(f"{where} has unknown keys {unknown}; allowed are {sorted(_TYPE_KEYS)}.")
+    methods = spec.get("methods", _UNSET)
+    if methods != ALL_METHODS and not (
+        isinstance(methods, list | tuple | set | frozenset)
+        and methods
+        and all(isinstance(m, str) and m in _HTTP_METHODS for m in methods)
+    ):
+        found.append(
+            f"{where}['methods'] must be '*' or a non-empty list of upper-case HTTP "
+            f"methods, not {'missing' if methods is _UNSET else repr(methods)}."
+        )
+    for key in _LIFETIME_KEYS:
+        if key in spec:
+            problem = _lifetime_problem(f"{where}[{key!r}]", spec[key])
+            if problem:
+                found.append(problem)
+    return found
+
+
+def _proxy_problems(value: Any) -> list[str]:
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value >= 0:
+            return []
+    elif isinstance(value, list | tuple):
+        bad = []
+        for entry in value:
+            try:
+                if not isinstance(entry, str):
+                    raise TypeError(entry)
+                ipaddress.ip_network(entry, strict=True)
+            except (TypeError, ValueError):
+                bad.append(entry)
+        if not bad:
+            return []
+        return [
+            f"DJANGO_PAT['TRUSTED_PROXIES'] entries must be IP addresses or networks; "
+            f"{bad!r} are not."
+        ]
+    return [
+        "DJANGO_PAT['TRUSTED_PROXIES'] must be a list of proxy addresses or networks, "
+        f"or the number of proxies in front of Django, not {value!r}."
+    ]
+
+
+def problems(raw: Any) -> list[str]:
+    """Everything wrong with a ``DJANGO_PAT`` value, one sentence each."""
+    if not isinstance(raw, dict):
+        return [f"DJANGO_PAT must be a dict, not {type(raw).__name__}."]
+    found = []
+    unknown = sorted(set(raw) - set(DEFAULTS), key=str)
+    if unknown:
+        found.append(f"DJANGO_PAT has unknown keys {unknown}; known are {sorted(DEFAULTS)}.")
+    merged = {**DEFAULTS, **raw}
+
+    prefix = merged["TOKEN_PREFIX"]
+    if not isinstance(prefix, str) or not tokens.is_valid_prefix(prefix):
+        found.append(
+            "DJANGO_PAT['TOKEN_PREFIX'] must be 2 to 16 lower-case letters and digits "
+            f"starting with a letter, not {prefix!r}."
+        )
+
+    types = merged["TYPES"]
+    if not isinstance(types, dict) or not types:
+        found.append(f"DJANGO_PAT['TYPES'] must be a non-empty dict, not {types!r}.")
+        types = {}
+    for name, spec in types.items():
+        found.extend(_type_problems(name, spec))
+    if types and merged["DEFAULT_TYPE"] not in types:
+        found.append(
+            f"DJANGO_PAT['DEFAULT_TYPE'] {merged['DEFAULT_TYPE']!r} is not one of the "
+            f"configured types {sorted(types)}."
+        )
+
+    for key in ("DEFAULT_LIFETIME", "MAX_LIFETIME", "LAST_USED_UPDATE_INTERVAL"):
+        problem = _lifetime_problem(f"DJANGO_PAT[{key!r}]", merged[key])
+        if problem:
+            found.append(problem)
+    if merged["LAST_USED_UPDATE_INTERVAL"] is None:
+        found.append("DJANGO_PAT['LAST_USED_UPDATE_INTERVAL'] must be a timedelta, not None.")
+
+    cap = merged["MAX_ACTIVE_TOKENS_PER_USER"]
+    if cap is not None and (not isinstance(cap, int) or isinstance(cap, bool) or cap < 1):
+        found.append(
+            "DJANGO_PAT['MAX_ACTIVE_TOKENS_PER_USER'] must be a positive integer or None, "
+            f"not {cap!r}."
+        )
+
+    found.extend(_proxy_problems(merged["TRUSTED_PROXIES"]))
+
+    if not found:
+        # Lifetimes must fit together, type by type, once each is known valid.
+        for token_type in _build_types(merged).values():
+            default, maximum = token_type.default_lifetime, token_type.max_lifetime
+            if maximum is not None and (default is None or default > maximum):
+                found.append(
+                    f"Token type {token_type.name!r} has a default lifetime of {default} "
+                    f"but a maximum of {maximum}; the default must not exceed the maximum."
+                )
+    return found
+
+
+def _build_types(merged: dict[str, Any]) -> dict[str, TokenType]:
+    built = {}
+    for name, spec in merged["TYPES"].items():
+        methods = spec["methods"]
+        built[name] = TokenType(
+            name=name,
+            methods=None if methods == ALL_METHODS else frozenset(methods),
+            default_lifetime=spec.get("default_lifetime", merged["DEFAULT_LIFETIME"]),
+            max_lifetime=spec.get("max_lifetime", merged["MAX_LIFETIME"]),
+        )
+    return built
+
+
+class PATSettings:
+    """Resolved ``DJANGO_PAT`` values, as attributes."""
+
+    token_prefix: str
+    types: dict[str, TokenType]
+    default_type: TokenType
+    max_active_tokens_per_user: int | None
+    last_used_update_interval: timedelta
+    # Either a number of proxies or the networks proxies connect from.
+    trusted_proxy_count: int
+    trusted_proxy_networks: tuple[Network, ...]
+
+    def __init__(self) -> None:
+        self._loaded = False
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for attributes not yet set, that is, before loading.
+        if name.startswith("_") or self._loaded:
+            raise AttributeError(name)
+        self._load()
+        return getattr(self, name)
+
+    def _load(self) -> None:
+        raw = getattr(settings, "DJANGO_PAT", {})
+        found = problems(raw)
+        if found:
+            raise ImproperlyConfigured(" ".join(found))
+        merged = {**DEFAULTS, **raw}
+        self.token_prefix = merged["TOKEN_PREFIX"]
+        self.types = _build_types(merged)
+        self.default_type = self.types[merged["DEFAULT_TYPE"]]
+        self.max_active_tokens_per_user = merged["MAX_ACTIVE_TOKENS_PER_USER"]
+        self.last_used_update_interval = merged["LAST_USED_UPDATE_INTERVAL"]
+        proxies = merged["TRUSTED_PROXIES"]
+        if isinstance(proxies, int):
+            self.trusted_proxy_count, self.trusted_proxy_networks = proxies, ()
+        else:
+            self.trusted_proxy_count = 0
+            self.trusted_proxy_networks = tuple(ipaddress.ip_network(p) for p in proxies)
+        self._loaded = True
+
+    def reload(self) -> None:
+        for name in list(vars(self)):
+            delattr(self, name)
+        self._loaded = False
+
+
+pat_settings = PATSettings()
+
+
+@receiver(setting_changed)
+def _reload(*, setting: str, **kwargs: Any) -> None:
+    if setting == "DJANGO_PAT":
+        pat_settings.reload()

@@ -1,0 +1,61 @@
+"""The error body of every response under the endpoints:
+``{"message": "...", "status": 400, "errors": {"field": ["..."]}}``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.signals import got_request_exception
+from django.http import HttpRequest, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+__all__ = ["error_body", "exception_handler", "not_found"]
+
+logger = logging.getLogger("django_pat")
+
+NON_FIELD_KEY = "non_field_errors"
+
+
+def error_body(message: str, status_code: int, errors: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"message": message, "status": status_code}
+    if errors:
+        body["errors"] = errors
+    return body
+
+
+def _validation_body(detail: Any, status_code: int) -> dict[str, Any]:
+    if not isinstance(detail, dict):
+        detail = {NON_FIELD_KEY: detail if isinstance(detail, list) else [detail]}
+    errors = {str(field): [str(m) for m in messages] for field, messages in detail.items()}
+    general = errors.pop(NON_FIELD_KEY, [])
+    parts = general + [f"{field}: {messages[0]}" for field, messages in errors.items()]
+    return error_body("; ".join(parts) or "Invalid input.", status_code, errors)
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
+    """DRF's handler, with our body; unexpected errors become a JSON 500."""
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        request = context.get("request")
+        logger.error("Unhandled error in a personal access token view", exc_info=exc)
+        # Lets the test client and error reporters see the exception as they
+        # would for any other view.
+        got_request_exception.send(sender=None, request=getattr(request, "_request", request))
+        return Response(
+            error_body("Internal server error.", 500), status=status.HTTP_500_INTERNAL_SERVER_ERROR
+        )
+    if isinstance(exc, exceptions.ValidationError):
+        response.data = _validation_body(exc.detail, response.status_code)
+    else:
+        detail = response.data.get("detail", "") if isinstance(response.data, dict) else ""
+        response.data = error_body(str(detail) or response.status_text, response.status_code)
+    return response
+
+
+def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+    """A JSON 404 for any other path under the endpoints' prefix."""
+    return JsonResponse(error_body("Not found.", 404), status=404)

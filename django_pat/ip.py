@@ -1,0 +1,143 @@
+"""IP restrictions: parse, normalise, match and compare.
+
+Plain Python, no Django. An :class:`IPRestriction` is an ordered set of IPv4
+and IPv6 networks (a single address is a /32 or /128 network); a client
+matches it when its address lies in any of them.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from functools import lru_cache
+
+__all__ = ["MAX_ENTRIES", "MAX_TEXT_LENGTH", "IPRestriction", "IPRestrictionError", "parse_address"]
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+MAX_ENTRIES = 50
+# Room for 50 of the longest entries with generous whitespace; longer text is
+# refused before any parsing work is spent on it.
+MAX_TEXT_LENGTH = 4096
+
+
+class IPRestrictionError(ValueError):
+    """The text is not a valid IP restriction; the message names the entry."""
+
+
+def parse_address(text: str) -> Address | None:
+    """The client address for matching, or None if ``text`` is not one.
+
+    An IPv4-mapped IPv6 address (``::ffff:192.0.2.7``) is the IPv4 address it
+    carries, so that a dual-stack server matches it against IPv4 entries.
+    """
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+def _parse_entry(entry: str) -> Network:
+    # Scoped addresses (fe80::1%eth0) name an interface of one host; they mean
+    # nothing to a server elsewhere, so they are refused like any other typo.
+    if "%" not in entry:
+        try:
+            return ipaddress.ip_network(entry, strict=True)
+        except ValueError as error:
+            if "/" in entry and "has host bits set" in str(error):
+                raise IPRestrictionError(
+                    f"'{entry}' has host bits set; did you mean "
+                    f"'{ipaddress.ip_network(entry, strict=False)}'?"
+                ) from None
+    raise IPRestrictionError(f"'{entry}' is not a valid IP address or network")
+
+
+def _format(network: Network) -> str:
+    if network.prefixlen == network.max_prefixlen:
+        return str(network.network_address)
+    return str(network)
+
+
+class IPRestriction:
+    """An immutable, normalised list of networks."""
+
+    __slots__ = ("networks",)
+
+    networks: tuple[Network, ...]
+
+    def __init__(self, networks: tuple[Network, ...]) -> None:
+        self.networks = networks
+
+    @classmethod
+    def parse(cls, text: str) -> IPRestriction:
+        """Parse comma-separated addresses and networks.
+
+        Whitespace around entries and empty entries are ignored, duplicates
+        (as networks: ``192.0.2.7`` equals ``192.0.2.7/32``) dropped, order
+        kept. Raises :class:`IPRestrictionError`, and nothing else.
+        """
+        if len(text) > MAX_TEXT_LENGTH:
+            raise IPRestrictionError(
+                f"IP restriction is too long (at most {MAX_TEXT_LENGTH} characters)"
+            )
+        networks: dict[Network, None] = {}
+        for raw in text.split(","):
+            entry = raw.strip()
+            if entry:
+                networks[_parse_entry(entry)] = None
+                if len(networks) > MAX_ENTRIES:
+                    raise IPRestrictionError(
+                        f"IP restriction has more than {MAX_ENTRIES} entries"
+                    )
+        return cls(tuple(networks))
+
+    def __str__(self) -> str:
+        """The normalised text: addresses bare, networks as address/length."""
+        return ",".join(_format(network) for network in self.networks)
+
+    def __repr__(self) -> str:
+        return f"IPRestriction({str(self)!r})"
+
+    def __bool__(self) -> bool:
+        return bool(self.networks)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, IPRestriction) and self.networks == other.networks
+
+    def __hash__(self) -> int:
+        return hash(self.networks)
+
+    def allows(self, address: Address) -> bool:
+        """Whether ``address`` lies in one of the networks."""
+        return any(address in network for network in self.networks)
+
+    def within(self, other: IPRestriction) -> bool:
+        """Whether every address this allows, ``other`` allows too.
+
+        An empty restriction allows every address; so it is within only an
+        empty one, and every restriction is within an empty one.
+        """
+        if not other:
+            return True
+        if not self:
+            return False
+        return all(
+            any(
+                mine.version == theirs.version and mine.subnet_of(theirs)  # type: ignore[arg-type]
+                for theirs in other.networks
+            )
+            for mine in self.networks
+        )
+
+
+@lru_cache(maxsize=4096)
+def parse_stored(text: str) -> IPRestriction:
+    """Parse a restriction read from the database, remembering the result.
+
+    Stored values were normalised when they were saved, so the same few
+    strings come back on every request; parsing each once is enough.
+    """
+    return IPRestriction.parse(text)

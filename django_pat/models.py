@@ -1,0 +1,365 @@
+"""The :class:`PersonalAccessToken` model and the one way to make one."""
+
+from __future__ import annotations
+
+import unicodedata
+import uuid
+from datetime import datetime
+from functools import cache
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db import models, transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from . import tokens
+from .conf import TokenType, pat_settings
+from .formats import rfc3339
+from .ip import IPRestriction, IPRestrictionError, parse_stored
+from .signals import token_provisioned, token_revoked
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+
+__all__ = ["DEFAULT", "NAME_MAX_LENGTH", "PersonalAccessToken"]
+
+NAME_MAX_LENGTH = 100
+
+
+class _Default:
+    """Marks an argument left out, as opposed to an explicit None."""
+
+    def __repr__(self) -> str:
+        return "DEFAULT"
+
+
+DEFAULT: Any = _Default()
+
+
+@cache
+def _user_model_has_is_active_field() -> bool:
+    # Custom user models may leave ``is_active`` a plain attribute (always
+    # True on AbstractBaseUser); only a real field can be filtered on.
+    try:
+        get_user_model()._meta.get_field("is_active")
+    except FieldDoesNotExist:
+        return False
+    return True
+
+
+class PersonalAccessTokenQuerySet(models.QuerySet["PersonalAccessToken"]):
+    """Names for the rules about which tokens count."""
+
+    def for_user(self, user: AbstractBaseUser) -> PersonalAccessTokenQuerySet:
+        return self.filter(user=user)
+
+    def active(self, now: datetime | None = None) -> PersonalAccessTokenQuerySet:
+        """Tokens that authenticate: not revoked, not expired, user active."""
+        return self.filter(self._active_q(now or timezone.now()))
+
+    def inactive(self, now: datetime | None = None) -> PersonalAccessTokenQuerySet:
+        """Tokens that no longer authenticate, for any reason."""
+        return self.exclude(self._active_q(now or timezone.now()))
+
+    def revoked(self) -> PersonalAccessTokenQuerySet:
+        return self.filter(revoked_at__isnull=False)
+
+    def expired(self, now: datetime | None = None) -> PersonalAccessTokenQuerySet:
+        """Tokens past their expiry that were not revoked first."""
+        return self.filter(revoked_at__isnull=True, expire_at__lte=now or timezone.now())
+
+    @staticmethod
+    def _active_q(now: datetime) -> Q:
+        q = Q(revoked_at__isnull=True) & (Q(expire_at__isnull=True) | Q(expire_at__gt=now))
+        if _user_model_has_is_active_field():
+            q &= Q(user__is_active=True)
+        return q
+
+
+class PersonalAccessTokenManager(models.Manager["PersonalAccessToken"]):
+    def get_queryset(self) -> PersonalAccessTokenQuerySet:
+        return PersonalAccessTokenQuerySet(self.model, using=self._db)
+
+    def for_user(self, user: AbstractBaseUser) -> PersonalAccessTokenQuerySet:
+        return self.get_queryset().for_user(user)
+
+    def active(self, now: datetime | None = None) -> PersonalAccessTokenQuerySet:
+        return self.get_queryset().active(now)
+
+    def inactive(self, now: datetime | None = None) -> PersonalAccessTokenQuerySet:
+        return self.get_queryset().inactive(now)
+
+    def revoked(self) -> PersonalAccessTokenQuerySet:
+        return self.get_queryset().revoked()
+
+    def expired(self, now: datetime | None = None) -> PersonalAccessTokenQuerySet:
+        return self.get_queryset().expired(now)
+
+    def provision(
+        self,
+        user: AbstractBaseUser,
+        *,
+        name: str,
+        type: str | None = None,
+        ip_restriction: str | None = DEFAULT,
+        expire_at: datetime | None = DEFAULT,
+        parent: PersonalAccessToken | None = None,
+    ) -> tuple[PersonalAccessToken, str]:
+        """Make a token for ``user``; return it and its secret.
+
+        ``type`` None or left out: the default type. ``ip_restriction`` and
+        ``expire_at`` left out: the parent's if there is one, else no
+        restriction and the type's default lifetime; None means any address
+        and never expiring. ``parent`` is the token that authenticated the
+        request asking for this one: the new token may not outlive it, allow
+        more addresses or use more methods.
+
+        The secret is returned here and nowhere else; only its digest is
+        stored. Raises :class:`~django.core.exceptions.ValidationError`, keyed
+        by field name, for anything the rules refuse.
+        """
+        if parent is not None and parent.user_id != user.pk:
+            raise ValueError("a parent token must belong to the same user")
+        now = timezone.now()
+        errors: dict[str, str] = {}
+
+        clean_name = _clean_name(name, errors)
+        token_type = _clean_type(type, parent, errors)
+        restriction = _clean_ip_restriction(ip_restriction, parent, errors)
+        if token_type is not None:
+            expire_at = _clean_expire_at(expire_at, token_type, parent, now, errors)
+        if errors:
+            raise ValidationError(errors)
+        assert token_type is not None and clean_name is not None
+
+        cap = pat_settings.max_active_tokens_per_user
+        with transaction.atomic(using=self.db):
+            # Lock the owner's row so that concurrent requests for the same
+            # user check the cap and the name one after the other.
+            owners = user.__class__._default_manager.select_for_update().filter(pk=user.pk)
+            list(owners.values("pk"))
+            counts = self.active(now).for_user(user).aggregate(
+                total=Count("pk"), same_name=Count("pk", filter=Q(name=clean_name))
+            )
+            if counts["same_name"]:
+                raise ValidationError(
+                    {"name": f"You already have an active token named {clean_name!r}."}
+                )
+            if cap is not None and counts["total"] >= cap:
+                raise ValidationError(
+                    f"You already have {cap} active tokens, the most allowed; "
+                    "revoke one before making another."
+                )
+            secret = tokens.generate(pat_settings.token_prefix)
+            token = self.create(
+                user=user,
+                name=clean_name,
+                type=token_type.name,
+                digest=tokens.digest(secret),
+                display_prefix=tokens.display_prefix(secret),
+                ip_restriction=str(restriction),
+                created_at=now,
+                expire_at=expire_at,
+            )
+        token_provisioned.send(sender=PersonalAccessToken, token=token, parent=parent)
+        return token, secret
+
+
+def _clean_name(name: object, errors: dict[str, str]) -> str | None:
+    if not isinstance(name, str):
+        errors["name"] = "Name must be a string."
+        return None
+    name = name.strip()
+    if not name:
+        errors["name"] = "Name may not be blank."
+    elif len(name) > NAME_MAX_LENGTH:
+        errors["name"] = (
+            f"Name must be at most {NAME_MAX_LENGTH} characters (it has {len(name)})."
+        )
+    elif any(unicodedata.category(char) == "Cc" for char in name):
+        errors["name"] = "Name may not contain control characters."
+    else:
+        return name
+    return None
+
+
+def _clean_type(
+    value: object, parent: PersonalAccessToken | None, errors: dict[str, str]
+) -> TokenType | None:
+    types = pat_settings.types
+    parent_type = parent.token_type if parent is not None else None
+    if value is None:
+        chosen = pat_settings.default_type
+        # Left out under a weaker parent, the new token takes the parent's type.
+        if parent_type is not None and not chosen.within(parent_type):
+            chosen = parent_type
+        return chosen
+    if not isinstance(value, str) or value not in types:
+        errors["type"] = f"{value!r} is not a token type; choose one of {', '.join(types)}."
+        return None
+    chosen = types[value]
+    if parent is not None and (parent_type is None or not chosen.within(parent_type)):
+        errors["type"] = (
+            f"Type {value!r} allows more than the {parent.type!r} token used to make it."
+        )
+        return None
+    return chosen
+
+
+def _clean_ip_restriction(
+    value: object, parent: PersonalAccessToken | None, errors: dict[str, str]
+) -> IPRestriction:
+    parent_restriction = parent.restriction if parent is not None else IPRestriction(())
+    if value is DEFAULT:
+        return parent_restriction
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        errors["ip_restriction"] = "IP restriction must be a string or null."
+        return parent_restriction
+    try:
+        restriction = IPRestriction.parse(value)
+    except IPRestrictionError as error:
+        errors["ip_restriction"] = str(error)
+        return parent_restriction
+    if not restriction.within(parent_restriction):
+        errors["ip_restriction"] = (
+            f"IP restriction '{restriction or 'any address'}' allows addresses that "
+            f"the token used to make it does not ('{parent_restriction}')."
+        )
+    return restriction
+
+
+def _clean_expire_at(
+    value: object,
+    token_type: TokenType,
+    parent: PersonalAccessToken | None,
+    now: datetime,
+    errors: dict[str, str],
+) -> datetime | None:
+    maximum = token_type.max_lifetime
+    latest = now + maximum if maximum is not None else None
+    parent_expiry = parent.expire_at if parent is not None else None
+
+    if value is DEFAULT:
+        default = now + token_type.default_lifetime if token_type.default_lifetime else None
+        if parent is None:
+            return default
+        # Inherit the parent's expiry, unless it lies beyond what this type
+        # may have; then the type's default, still no later than the parent.
+        if latest is None or (parent_expiry is not None and parent_expiry <= latest):
+            return parent_expiry
+        return min(filter(None, (parent_expiry, default)), default=None)
+
+    if value is None:
+        if latest is not None:
+            errors["expire_at"] = (
+                f"Tokens of type {token_type.name!r} must expire, no later than {rfc3339(latest)}."
+            )
+        elif parent_expiry is not None:
+            errors["expire_at"] = "A token that never expires would outlive the token used to make it."
+        return None
+    if not isinstance(value, datetime) or timezone.is_naive(value):
+        errors["expire_at"] = "Expiry must be a date and time with a time zone."
+        return None
+    if value <= now:
+        errors["expire_at"] = f"Expiry {rfc3339(value)} is not in the future."
+    elif latest is not None and value > latest:
+        errors["expire_at"] = (
+            f"Expiry {rfc3339(value)} is later than the longest lifetime allowed for "
+            f"type {token_type.name!r} ({rfc3339(latest)})."
+        )
+    elif parent_expiry is not None and value > parent_expiry:
+        errors["expire_at"] = (
+            f"Expiry {rfc3339(value)} is later than that of the token used to make it "
+            f"({rfc3339(parent_expiry)})."
+        )
+    return value
+
+
+class PersonalAccessToken(models.Model):
+    """A named secret that authenticates requests as its user.
+
+    Only a SHA-256 digest of the secret is stored. Revoking keeps the row, so
+    that the token stays on record with ``revoked_at`` set.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="personal_access_tokens",
+    )
+    name = models.CharField(max_length=NAME_MAX_LENGTH)
+    type = models.CharField(max_length=32)
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    display_prefix = models.CharField(max_length=32, editable=False)
+    # Normalised by IPRestriction; empty means any address.
+    ip_restriction = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    expire_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects: ClassVar[PersonalAccessTokenManager] = PersonalAccessTokenManager()
+
+    class Meta:
+        verbose_name = "personal access token"
+        ordering = ("-created_at", "-id")
+        indexes = (
+            # The per-user list, newest first.
+            models.Index(fields=["user", "-created_at"], name="django_pat_user_created"),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.display_prefix}…)"
+
+    @property
+    def token_type(self) -> TokenType | None:
+        """The configured type, or None if settings no longer define it."""
+        return pat_settings.types.get(self.type)
+
+    @property
+    def restriction(self) -> IPRestriction:
+        return parse_stored(self.ip_restriction)
+
+    def is_expired(self, now: datetime | None = None) -> bool:
+        return self.expire_at is not None and self.expire_at <= (now or timezone.now())
+
+    def is_active(self, now: datetime | None = None) -> bool:
+        """Whether this token authenticates: not revoked, not expired, user active."""
+        return (
+            self.revoked_at is None
+            and not self.is_expired(now)
+            and getattr(self.user, "is_active", True)
+        )
+
+    @property
+    def status(self) -> str:
+        """``"revoked"``, ``"expired"`` or ``"active"``; revocation wins."""
+        if self.revoked_at is not None:
+            return "revoked"
+        return "expired" if self.is_expired() else "active"
+
+    def revoke(self) -> bool:
+        """Revoke the token now; True if this call revoked it.
+
+        Idempotent: a second call changes nothing and sends no signal. One
+        conditional UPDATE, so concurrent calls revoke and signal once.
+        """
+        now = timezone.now()
+        revoked = (
+            type(self)
+            ._default_manager.filter(pk=self.pk, revoked_at__isnull=True)
+            .update(revoked_at=now)
+        )
+        if revoked:
+            self.revoked_at = now
+            token_revoked.send(sender=type(self), token=self)
+            return True
+        if self.revoked_at is None:
+            self.refresh_from_db(fields=["revoked_at"])
+        return False

@@ -1,0 +1,26 @@
+"""``path("api/", include("django_pat.urls"))`` gives ``api/personal-access-tokens``.
+
+Every route answers with and without a trailing slash, with no redirect, and
+every other path under the prefix is a JSON 404.
+"""
+
+from django.urls import re_path
+
+from .exceptions import not_found
+from .views import PersonalAccessTokenViewSet
+
+app_name = "django_pat"
+
+urlpatterns = [
+    re_path(
+        r"^personal-access-tokens/?$",
+        PersonalAccessTokenViewSet.as_view({"get": "list", "post": "create"}),
+        name="token-list",
+    ),
+    re_path(
+        r"^personal-access-tokens/(?P<token_id>[^/]+)/?$",
+        PersonalAccessTokenViewSet.as_view({"get": "retrieve", "delete": "destroy"}),
+        name="token-detail",
+    ),
+    re_path(r"^personal-access-tokens/", not_found),
+]
