@@ -7,4 +7,6 @@ class DjangoPatConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401  (registers the system checks)
+        # Imported for their side effects: registering the system checks and
+        # the OpenAPI extensions.
+        from . import checks, openapi  # noqa: F401

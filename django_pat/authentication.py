@@ -30,9 +30,7 @@ class PersonalAccessTokenAuthentication(BaseAuthentication):
 
     realm = "api"
 
-    def authenticate(
-        self, request: Request
-    ) -> tuple[AbstractBaseUser, PersonalAccessToken] | None:
+    def authenticate(self, request: Request) -> tuple[AbstractBaseUser, PersonalAccessToken] | None:
         raw = bearer_token(request)
         if raw is None:
             return None

@@ -10,7 +10,8 @@ With no trusted proxies configured, that is ``REMOTE_ADDR`` and nothing else:
   the right (entries further left are the client's own inventions);
 * a list of addresses or networks: when the request comes from one of them,
   the right-most ``X-Forwarded-For`` entry that is not itself a trusted proxy
-  is the client.
+  is the client (the left-most entry, if all are trusted; the proxy itself,
+  if it forwarded nothing).
 
 django-ipware reads the header (ports, brackets, IPv4-mapped forms); this
 module decides which entry to believe.
@@ -47,8 +48,11 @@ def client_ip(request: HttpRequest | Request) -> Address | None:
     while hop is not None and _is_trusted(hop, networks):
         if hops == MAX_TRUSTED_HOPS:
             return None
-        hop = _forwarded_entry(request, hops)
-        hops += 1
+        earlier = _forwarded_entry(request, hops)
+        if earlier is None:
+            # Nothing further forwarded: the request began at this proxy.
+            return hop
+        hop, hops = earlier, hops + 1
     return hop
 
 
@@ -59,7 +63,7 @@ def _is_trusted(address: Address, networks: tuple[Network, ...]) -> bool:
 def _forwarded_entry(request: HttpRequest | Request, from_right: int) -> Address | None:
     """The entry ``from_right`` places from the right end of X-Forwarded-For."""
     ip, _routable = get_client_ip(
-        request,  # type: ignore[arg-type]
+        request,
         proxy_order="left-most",
         proxy_count=from_right,
         request_header_order=[FORWARDED_HEADER],

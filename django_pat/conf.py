@@ -12,7 +12,6 @@ system check reports those at start-up, and using invalid settings raises
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -23,7 +22,7 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 
 from . import tokens
-from .ip import Network
+from .ip import Network, parse_network
 
 __all__ = ["DEFAULTS", "TokenType", "pat_settings", "problems"]
 
@@ -121,7 +120,7 @@ def _proxy_problems(value: Any) -> list[str]:
             try:
                 if not isinstance(entry, str):
                     raise TypeError(entry)
-                ipaddress.ip_network(entry, strict=True)
+                parse_network(entry)
             except (TypeError, ValueError):
                 bad.append(entry)
         if not bad:
@@ -159,18 +158,23 @@ def problems(raw: Any) -> list[str]:
         types = {}
     for name, spec in types.items():
         found.extend(_type_problems(name, spec))
-    if types and merged["DEFAULT_TYPE"] not in types:
+    default_type = merged["DEFAULT_TYPE"]
+    if types and (not isinstance(default_type, str) or default_type not in types):
         found.append(
-            f"DJANGO_PAT['DEFAULT_TYPE'] {merged['DEFAULT_TYPE']!r} is not one of the "
+            f"DJANGO_PAT['DEFAULT_TYPE'] {default_type!r} is not one of the "
             f"configured types {sorted(types)}."
         )
 
-    for key in ("DEFAULT_LIFETIME", "MAX_LIFETIME", "LAST_USED_UPDATE_INTERVAL"):
+    for key in ("DEFAULT_LIFETIME", "MAX_LIFETIME"):
         problem = _lifetime_problem(f"DJANGO_PAT[{key!r}]", merged[key])
         if problem:
             found.append(problem)
-    if merged["LAST_USED_UPDATE_INTERVAL"] is None:
-        found.append("DJANGO_PAT['LAST_USED_UPDATE_INTERVAL'] must be a timedelta, not None.")
+    interval = merged["LAST_USED_UPDATE_INTERVAL"]
+    if not isinstance(interval, timedelta) or interval < timedelta(0):
+        found.append(
+            "DJANGO_PAT['LAST_USED_UPDATE_INTERVAL'] must be a datetime.timedelta of zero "
+            f"(record every use) or more, not {interval!r}."
+        )
 
     cap = merged["MAX_ACTIVE_TOKENS_PER_USER"]
     if cap is not None and (not isinstance(cap, int) or isinstance(cap, bool) or cap < 1):
@@ -185,7 +189,14 @@ def problems(raw: Any) -> list[str]:
         # Lifetimes must fit together, type by type, once each is known valid.
         for token_type in _build_types(merged).values():
             default, maximum = token_type.default_lifetime, token_type.max_lifetime
-            if maximum is not None and (default is None or default > maximum):
+            if maximum is None:
+                continue
+            if default is None:
+                found.append(
+                    f"Token type {token_type.name!r} has a maximum lifetime of {maximum} but "
+                    "no default lifetime; give it a default no longer than the maximum."
+                )
+            elif default > maximum:
                 found.append(
                     f"Token type {token_type.name!r} has a default lifetime of {default} "
                     f"but a maximum of {maximum}; the default must not exceed the maximum."
@@ -244,7 +255,7 @@ class PATSettings:
             self.trusted_proxy_count, self.trusted_proxy_networks = proxies, ()
         else:
             self.trusted_proxy_count = 0
-            self.trusted_proxy_networks = tuple(ipaddress.ip_network(p) for p in proxies)
+            self.trusted_proxy_networks = tuple(parse_network(p) for p in proxies)
         self._loaded = True
 
     def reload(self) -> None:

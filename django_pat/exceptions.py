@@ -20,7 +20,9 @@ logger = logging.getLogger("django_pat")
 NON_FIELD_KEY = "non_field_errors"
 
 
-def error_body(message: str, status_code: int, errors: dict[str, list[str]] | None = None) -> dict[str, Any]:
+def error_body(
+    message: str, status_code: int, errors: dict[str, list[str]] | None = None
+) -> dict[str, Any]:
     body: dict[str, Any] = {"message": message, "status": status_code}
     if errors:
         body["errors"] = errors

@@ -10,7 +10,15 @@ from __future__ import annotations
 import ipaddress
 from functools import lru_cache
 
-__all__ = ["MAX_ENTRIES", "MAX_TEXT_LENGTH", "IPRestriction", "IPRestrictionError", "parse_address"]
+__all__ = [
+    "MAX_ENTRIES",
+    "MAX_TEXT_LENGTH",
+    "IPRestriction",
+    "IPRestrictionError",
+    "parse_address",
+    "parse_network",
+    "parse_stored",
+]
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -40,18 +48,31 @@ def parse_address(text: str) -> Address | None:
     return address
 
 
-def _parse_entry(entry: str) -> Network:
+_IPV4_MAPPED = ipaddress.IPv6Network("::ffff:0:0/96")
+
+
+def parse_network(entry: str) -> Network:
+    """One address or network, strictly; IPv4-mapped IPv6 becomes IPv4.
+
+    Raises :class:`IPRestrictionError` naming the entry.
+    """
     # Scoped addresses (fe80::1%eth0) name an interface of one host; they mean
     # nothing to a server elsewhere, so they are refused like any other typo.
     if "%" not in entry:
         try:
-            return ipaddress.ip_network(entry, strict=True)
+            network = ipaddress.ip_network(entry, strict=True)
         except ValueError as error:
             if "/" in entry and "has host bits set" in str(error):
                 raise IPRestrictionError(
                     f"'{entry}' has host bits set; did you mean "
                     f"'{ipaddress.ip_network(entry, strict=False)}'?"
                 ) from None
+        else:
+            # Client addresses arrive unmapped (parse_address), so entries must too.
+            if isinstance(network, ipaddress.IPv6Network) and network.subnet_of(_IPV4_MAPPED):
+                mapped = int(network.network_address) & 0xFFFFFFFF
+                return ipaddress.IPv4Network((mapped, network.prefixlen - 96))
+            return network
     raise IPRestrictionError(f"'{entry}' is not a valid IP address or network")
 
 
@@ -87,11 +108,9 @@ class IPRestriction:
         for raw in text.split(","):
             entry = raw.strip()
             if entry:
-                networks[_parse_entry(entry)] = None
+                networks[parse_network(entry)] = None
                 if len(networks) > MAX_ENTRIES:
-                    raise IPRestrictionError(
-                        f"IP restriction has more than {MAX_ENTRIES} entries"
-                    )
+                    raise IPRestrictionError(f"IP restriction has more than {MAX_ENTRIES} entries")
         return cls(tuple(networks))
 
     def __str__(self) -> str:
@@ -111,8 +130,8 @@ class IPRestriction:
         return hash(self.networks)
 
     def allows(self, address: Address) -> bool:
-        """Whether ``address`` lies in one of the networks."""
-        return any(address in network for network in self.networks)
+        """Whether ``address`` lies in one of the networks (any, if none)."""
+        return not self.networks or any(address in network for network in self.networks)
 
     def within(self, other: IPRestriction) -> bool:
         """Whether every address this allows, ``other`` allows too.
@@ -124,10 +143,17 @@ class IPRestriction:
             return True
         if not self:
             return False
+        # Merged, the other's networks are the fewest blocks covering exactly
+        # the same addresses; a block inside their union then lies inside one
+        # of them (10.0.0.0/8 is within 10.0.0.0/9,10.128.0.0/9).
+        theirs: list[Network] = []
+        for version in (4, 6):
+            same = [n for n in other.networks if n.version == version]
+            theirs.extend(ipaddress.collapse_addresses(same))  # type: ignore[type-var]
         return all(
             any(
-                mine.version == theirs.version and mine.subnet_of(theirs)  # type: ignore[arg-type]
-                for theirs in other.networks
+                mine.version == their.version and mine.subnet_of(their)  # type: ignore[arg-type]
+                for their in theirs
             )
             for mine in self.networks
         )

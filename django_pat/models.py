@@ -23,6 +23,7 @@ from .signals import token_provisioned, token_revoked
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
+    from typing_extensions import Self
 
 __all__ = ["DEFAULT", "NAME_MAX_LENGTH", "PersonalAccessToken"]
 
@@ -53,21 +54,21 @@ def _user_model_has_is_active_field() -> bool:
 class PersonalAccessTokenQuerySet(models.QuerySet["PersonalAccessToken"]):
     """Names for the rules about which tokens count."""
 
-    def for_user(self, user: AbstractBaseUser) -> PersonalAccessTokenQuerySet:
-        return self.filter(user=user)
+    def for_user(self, user: AbstractBaseUser) -> Self:
+        return self.filter(user_id=user.pk)
 
-    def active(self, now: datetime | None = None) -> PersonalAccessTokenQuerySet:
+    def active(self, now: datetime | None = None) -> Self:
         """Tokens that authenticate: not revoked, not expired, user active."""
         return self.filter(self._active_q(now or timezone.now()))
 
-    def inactive(self, now: datetime | None = None) -> PersonalAccessTokenQuerySet:
+    def inactive(self, now: datetime | None = None) -> Self:
         """Tokens that no longer authenticate, for any reason."""
         return self.exclude(self._active_q(now or timezone.now()))
 
-    def revoked(self) -> PersonalAccessTokenQuerySet:
+    def revoked(self) -> Self:
         return self.filter(revoked_at__isnull=False)
 
-    def expired(self, now: datetime | None = None) -> PersonalAccessTokenQuerySet:
+    def expired(self, now: datetime | None = None) -> Self:
         """Tokens past their expiry that were not revoked first."""
         return self.filter(revoked_at__isnull=True, expire_at__lte=now or timezone.now())
 
@@ -79,25 +80,9 @@ class PersonalAccessTokenQuerySet(models.QuerySet["PersonalAccessToken"]):
         return q
 
 
-class PersonalAccessTokenManager(models.Manager["PersonalAccessToken"]):
-    def get_queryset(self) -> PersonalAccessTokenQuerySet:
-        return PersonalAccessTokenQuerySet(self.model, using=self._db)
-
-    def for_user(self, user: AbstractBaseUser) -> PersonalAccessTokenQuerySet:
-        return self.get_queryset().for_user(user)
-
-    def active(self, now: datetime | None = None) -> PersonalAccessTokenQuerySet:
-        return self.get_queryset().active(now)
-
-    def inactive(self, now: datetime | None = None) -> PersonalAccessTokenQuerySet:
-        return self.get_queryset().inactive(now)
-
-    def revoked(self) -> PersonalAccessTokenQuerySet:
-        return self.get_queryset().revoked()
-
-    def expired(self, now: datetime | None = None) -> PersonalAccessTokenQuerySet:
-        return self.get_queryset().expired(now)
-
+class PersonalAccessTokenManager(
+    models.Manager.from_queryset(PersonalAccessTokenQuerySet)  # type: ignore[misc]
+):
     def provision(
         self,
         user: AbstractBaseUser,
@@ -131,9 +116,9 @@ class PersonalAccessTokenManager(models.Manager["PersonalAccessToken"]):
         restriction = _clean_ip_restriction(ip_restriction, parent, errors)
         if token_type is not None:
             expire_at = _clean_expire_at(expire_at, token_type, parent, now, errors)
-        if errors:
+        # The None checks hold whenever errors is empty; they are for the type checker.
+        if errors or token_type is None or clean_name is None:
             raise ValidationError(errors)
-        assert token_type is not None and clean_name is not None
 
         cap = pat_settings.max_active_tokens_per_user
         with transaction.atomic(using=self.db):
@@ -141,8 +126,10 @@ class PersonalAccessTokenManager(models.Manager["PersonalAccessToken"]):
             # user check the cap and the name one after the other.
             owners = user.__class__._default_manager.select_for_update().filter(pk=user.pk)
             list(owners.values("pk"))
-            counts = self.active(now).for_user(user).aggregate(
-                total=Count("pk"), same_name=Count("pk", filter=Q(name=clean_name))
+            counts = (
+                self.active(now)
+                .for_user(user)
+                .aggregate(total=Count("pk"), same_name=Count("pk", filter=Q(name=clean_name)))
             )
             if counts["same_name"]:
                 raise ValidationError(
@@ -176,9 +163,7 @@ def _clean_name(name: object, errors: dict[str, str]) -> str | None:
     if not name:
         errors["name"] = "Name may not be blank."
     elif len(name) > NAME_MAX_LENGTH:
-        errors["name"] = (
-            f"Name must be at most {NAME_MAX_LENGTH} characters (it has {len(name)})."
-        )
+        errors["name"] = f"Name must be at most {NAME_MAX_LENGTH} characters (it has {len(name)})."
     elif any(unicodedata.category(char) == "Cc" for char in name):
         errors["name"] = "Name may not contain control characters."
     else:
@@ -260,21 +245,23 @@ def _clean_expire_at(
                 f"Tokens of type {token_type.name!r} must expire, no later than {rfc3339(latest)}."
             )
         elif parent_expiry is not None:
-            errors["expire_at"] = "A token that never expires would outlive the token used to make it."
+            errors["expire_at"] = (
+                "A token that never expires would outlive the token used to make it."
+            )
         return None
     if not isinstance(value, datetime) or timezone.is_naive(value):
         errors["expire_at"] = "Expiry must be a date and time with a time zone."
         return None
     if value <= now:
-        errors["expire_at"] = f"Expiry {rfc3339(value)} is not in the future."
+        errors["expire_at"] = f"Expiry {value.isoformat()} is not in the future."
     elif latest is not None and value > latest:
         errors["expire_at"] = (
-            f"Expiry {rfc3339(value)} is later than the longest lifetime allowed for "
+            f"Expiry {value.isoformat()} is later than the longest lifetime allowed for "
             f"type {token_type.name!r} ({rfc3339(latest)})."
         )
     elif parent_expiry is not None and value > parent_expiry:
         errors["expire_at"] = (
-            f"Expiry {rfc3339(value)} is later than that of the token used to make it "
+            f"Expiry {value.isoformat()} is later than that of the token used to make it "
             f"({rfc3339(parent_expiry)})."
         )
     return value

@@ -6,6 +6,7 @@ The page's neighbours go in an RFC 8288 ``Link`` header and the total in
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
@@ -21,18 +22,17 @@ if TYPE_CHECKING:
 __all__ = ["LinkHeaderPagination"]
 
 
-def _integer(request: Request, name: str, low: int, high: int | None) -> int | None:
+def _integer(request: Request, name: str, low: int, high: int) -> int | None:
     raw = request.query_params.get(name)
     if raw is None:
         return None
     try:
         value = int(raw)
-        if value < low or (high is not None and value > high):
+        if not low <= value <= high:
             raise ValueError
     except ValueError:
-        bounds = f"from {low} to {high}" if high is not None else f"{low} or more"
         raise exceptions.ValidationError(
-            {name: [f"{raw!r} is not a whole number {bounds}."]}
+            {name: [f"{raw!r} is not a whole number from {low} to {high}."]}
         ) from None
     return value
 
@@ -41,12 +41,17 @@ class LinkHeaderPagination(BasePagination):
     limit_query_param = "limit"
     offset_query_param = "offset"
     max_limit = 1000
+    # Beyond any real list, and within every database's integer range.
+    max_offset = 2**31 - 1
 
     def paginate_queryset(
-        self, queryset: QuerySet[Any], request: Request, view: APIView | None = None
+        self,
+        queryset: QuerySet[Any] | Sequence[Any],
+        request: Request,
+        view: APIView | None = None,
     ) -> list[Any] | None:
         limit = _integer(request, self.limit_query_param, 1, self.max_limit)
-        offset = _integer(request, self.offset_query_param, 0, None)
+        offset = _integer(request, self.offset_query_param, 0, self.max_offset)
         if limit is None:
             if offset is not None:
                 raise exceptions.ValidationError(
@@ -55,7 +60,7 @@ class LinkHeaderPagination(BasePagination):
             return None
         self.request = request
         self.limit, self.offset = limit, offset or 0
-        self.count = queryset.count()
+        self.count = len(queryset) if isinstance(queryset, Sequence) else queryset.count()
         return list(queryset[self.offset : self.offset + self.limit])
 
     def _link(self, offset: int, rel: str) -> str:
@@ -95,6 +100,6 @@ class LinkHeaderPagination(BasePagination):
                 "required": False,
                 "in": "query",
                 "description": "How many tokens to skip; needs limit.",
-                "schema": {"type": "integer", "minimum": 0},
+                "schema": {"type": "integer", "minimum": 0, "maximum": self.max_offset},
             },
         ]

@@ -33,7 +33,7 @@ class UTCDateTimeField(serializers.DateTimeField):
         "invalid": "{value!r} is not an RFC 3339 date and time with a time zone.",
     }
 
-    def to_representation(self, value: datetime) -> str:  # type: ignore[override]
+    def to_representation(self, value: datetime) -> str:
         return rfc3339(value)
 
     def to_internal_value(self, value: Any) -> datetime:
@@ -57,7 +57,7 @@ class StrictCharField(serializers.CharField):
     def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str):
             self.fail("invalid", kind=_json_kind(data))
-        return super().to_internal_value(data)  # type: ignore[no-any-return]
+        return super().to_internal_value(data)
 
 
 class TokenTypeField(serializers.ChoiceField):
@@ -82,8 +82,13 @@ class TokenTypeField(serializers.ChoiceField):
 def _json_kind(value: Any) -> str:
     if value is None:
         return "null"
-    return {bool: "a boolean", int: "a number", float: "a number", list: "an array",
-            dict: "an object"}.get(type(value), type(value).__name__)
+    return {
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+        list: "an array",
+        dict: "an object",
+    }.get(type(value), type(value).__name__)
 
 
 class PersonalAccessTokenSerializer(serializers.Serializer[PersonalAccessToken]):
@@ -128,13 +133,12 @@ class ProvisionSerializer(serializers.Serializer[Any]):
 
     def to_internal_value(self, data: Any) -> dict[str, Any]:
         if not isinstance(data, Mapping):
-            self.fail("not_object", kind=_json_kind(data))
+            message = self.error_messages["not_object"].format(kind=_json_kind(data))
+            raise serializers.ValidationError({"non_field_errors": [message]})
         unknown = [key for key in data if key not in self.fields]
         if unknown:
-            raise serializers.ValidationError(
-                {key: [f"Unknown field {key!r}."] for key in unknown}
-            )
-        return super().to_internal_value(data)  # type: ignore[no-any-return]
+            raise serializers.ValidationError({key: [f"Unknown field {key!r}."] for key in unknown})
+        return super().to_internal_value(data)
 
     def provision_arguments(self) -> dict[str, Any]:
         """Keyword arguments for ``provision()``: absent fields stay absent."""
@@ -156,6 +160,23 @@ def django_errors_to_drf(error: DjangoValidationError) -> serializers.Validation
     """A ValidationError from the model layer, keyed by JSON field names."""
     if hasattr(error, "error_dict"):
         return serializers.ValidationError(
-            {JSON_NAMES.get(field, field): messages for field, messages in error.message_dict.items()}
+            {
+                JSON_NAMES.get(field, field): messages
+                for field, messages in error.message_dict.items()
+            }
         )
     return serializers.ValidationError({"non_field_errors": error.messages})
+
+
+class ErrorSerializer(serializers.Serializer[Any]):
+    """The body of every error response."""
+
+    message = serializers.CharField()
+    status = serializers.IntegerField()
+    # A field named like Serializer.errors: DRF's metaclass moves declared
+    # fields off the class, so the property still works.
+    errors = serializers.DictField(  # type: ignore[assignment]
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="Per JSON field, what is wrong with it (validation errors only).",
+    )

@@ -7,10 +7,12 @@ None of them ever carries the secret.
     that made it, or None.
 ``token_revoked(sender, token)``
     A token went from active to revoked; sent once per token.
-``authentication_failed(sender, request, reason, token_id, display_prefix, client_ip)``
+``authentication_failed(sender, reason, token_id, display_prefix, client_ip, method, path)``
     A Bearer value with our prefix was refused. ``reason`` is one of
     :data:`django_pat.verification.REASONS`; ``token_id`` and
-    ``display_prefix`` are None when no stored token matched.
+    ``display_prefix`` are None when no stored token matched; ``client_ip``
+    is an ``ipaddress`` address or None. The request itself is not sent: its
+    ``Authorization`` header holds the secret.
 """
 
 from django.dispatch import Signal

@@ -25,8 +25,9 @@ class OptionalScopedRateThrottle(ScopedRateThrottle):
     """
 
     def allow_request(self, request: Request, view: APIView) -> bool:
-        self.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES or {}
+        rates = api_settings.DEFAULT_THROTTLE_RATES or {}
         scope = getattr(view, self.scope_attr, None)
-        if not scope or self.THROTTLE_RATES.get(scope) is None:
+        if not scope or rates.get(scope) is None:
             return True
+        self.THROTTLE_RATES = rates  # type: ignore[assignment]
         return super().allow_request(request, view)

@@ -73,11 +73,12 @@ def authenticate_request(request: HttpRequest | Request, raw: str) -> PersonalAc
         if authentication_failed.has_listeners(PersonalAccessToken):
             authentication_failed.send(
                 sender=PersonalAccessToken,
-                request=request,
                 reason=rejection.reason,
                 token_id=token.pk if token is not None else None,
                 display_prefix=token.display_prefix if token is not None else None,
                 client_ip=client_ip(request),
+                method=request.method,
+                path=request.path,
             )
         raise
     _touch(token)
@@ -90,9 +91,7 @@ def _find(raw: str) -> PersonalAccessToken:
     except tokens.TokenFormatError:
         raise TokenRejected("malformed") from None
     token = (
-        PersonalAccessToken.objects.select_related("user")
-        .filter(digest=tokens.digest(raw))
-        .first()
+        PersonalAccessToken.objects.select_related("user").filter(digest=tokens.digest(raw)).first()
     )
     if token is None:
         raise TokenRejected("unknown")

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, viewsets
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import JSONRenderer
@@ -18,8 +20,10 @@ from .models import PersonalAccessToken, PersonalAccessTokenQuerySet
 from .pagination import LinkHeaderPagination
 from .parsers import JSONParser
 from .serializers import (
+    ErrorSerializer,
     PersonalAccessTokenSerializer,
     ProvisionSerializer,
+    RevokeResponseSerializer,
     django_errors_to_drf,
 )
 from .throttling import SCOPE, OptionalScopedRateThrottle
@@ -32,6 +36,24 @@ if TYPE_CHECKING:
 __all__ = ["PersonalAccessTokenViewSet"]
 
 _BOOLEANS = {"true": True, "false": False}
+
+_ERROR_MEANINGS = {
+    400: "Bad Request",
+    401: "Not authenticated, or an invalid, expired or revoked token",
+    403: "Not allowed: token used from another address or beyond its type; missing CSRF token",
+    404: "Not Found",
+    429: "Throttled",
+    500: "Internal Server Error",
+}
+
+
+def _errors(*codes: int) -> dict[int, OpenApiResponse]:
+    return {code: OpenApiResponse(ErrorSerializer, _ERROR_MEANINGS[code]) for code in codes}
+
+
+_TOKEN_ID = OpenApiParameter(
+    "token_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The token's id."
+)
 
 
 class PersonalAccessTokenViewSet(viewsets.GenericViewSet[PersonalAccessToken]):
@@ -51,7 +73,7 @@ class PersonalAccessTokenViewSet(viewsets.GenericViewSet[PersonalAccessToken]):
     lookup_url_kwarg = "token_id"
 
     def get_queryset(self) -> PersonalAccessTokenQuerySet:
-        return PersonalAccessToken.objects.for_user(self.request.user).select_related("user")  # type: ignore[arg-type]
+        return PersonalAccessToken.objects.for_user(self.request.user).select_related("user")
 
     def get_object(self) -> PersonalAccessToken:
         # A malformed id is as unknown as another user's: 404, never a 500.
@@ -108,6 +130,20 @@ class PersonalAccessTokenViewSet(viewsets.GenericViewSet[PersonalAccessToken]):
             raise exceptions.ValidationError(errors)
         return queryset
 
+    @extend_schema(
+        operation_id="list_personal_access_tokens",
+        summary="list personal access tokens for your account",
+        parameters=[
+            OpenApiParameter(
+                "active", OpenApiTypes.BOOL, description="Only active, or only inactive, tokens."
+            ),
+            OpenApiParameter("type", OpenApiTypes.STR, description="Only tokens of this type."),
+        ],
+        responses={
+            200: PersonalAccessTokenSerializer(many=True),
+            **_errors(400, 401, 403, 404, 429, 500),
+        },
+    )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
@@ -115,6 +151,13 @@ class PersonalAccessTokenViewSet(viewsets.GenericViewSet[PersonalAccessToken]):
             return self.get_paginated_response(self.get_serializer(page, many=True).data)
         return Response(self.get_serializer(queryset, many=True).data)
 
+    @extend_schema(
+        operation_id="provision_personal_access_token",
+        summary="Provision a personal access token",
+        description="The response is the only place the secret `token` ever appears.",
+        request=ProvisionSerializer,
+        responses={200: PersonalAccessTokenSerializer, **_errors(400, 401, 403, 404, 429, 500)},
+    )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         request_serializer = ProvisionSerializer(data=request.data)
         request_serializer.is_valid(raise_exception=True)
@@ -126,9 +169,21 @@ class PersonalAccessTokenViewSet(viewsets.GenericViewSet[PersonalAccessToken]):
         # The secret is in this response only: no cache may keep a copy.
         return Response(body, headers={"Cache-Control": "no-store"})
 
+    @extend_schema(
+        operation_id="get_personal_access_token",
+        summary="Get a personal access token",
+        parameters=[_TOKEN_ID],
+        responses={200: PersonalAccessTokenSerializer, **_errors(400, 401, 403, 404, 429, 500)},
+    )
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return Response(self.get_serializer(self.get_object()).data)
 
+    @extend_schema(
+        operation_id="revoke_personal_access_token",
+        summary="Revoke a personal access token",
+        parameters=[_TOKEN_ID],
+        responses={200: RevokeResponseSerializer, **_errors(400, 401, 403, 404, 429, 500)},
+    )
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         self.get_object().revoke()
         return Response({"message": "Personal access token revoked.", "status": 200})
