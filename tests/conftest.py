@@ -25,7 +25,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return
     skip = pytest.mark.skip(
         reason="needs PostgreSQL: set DATABASE_URL=postgres://postgres@127.0.0.1:5432/test "
-        "(nox runs it as the tests-postgres session)"
+        "(nox runs it in the session tests(database='postgres'))"
     )
     for item in items:
         if "postgres" in item.keywords:
@@ -55,7 +55,9 @@ def make_token(user: User) -> Callable[..., tuple[PersonalAccessToken, str]]:
 
 
 @pytest.fixture
-def token(make_token: Callable[..., tuple[PersonalAccessToken, str]]) -> tuple[PersonalAccessToken, str]:
+def token(
+    make_token: Callable[..., tuple[PersonalAccessToken, str]],
+) -> tuple[PersonalAccessToken, str]:
     """A read_write token of ``user`` and its secret."""
     return make_token(name="ci")
 
@@ -78,7 +80,9 @@ def client_for() -> Callable[[str], APIClient]:
 
 
 @pytest.fixture
-def api(token: tuple[PersonalAccessToken, str], client_for: Callable[[str], APIClient]) -> APIClient:
+def api(
+    token: tuple[PersonalAccessToken, str], client_for: Callable[[str], APIClient]
+) -> APIClient:
     """A client authenticated as ``user`` with the read_write ``token``."""
     return client_for(token[1])
 

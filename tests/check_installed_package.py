@@ -1,0 +1,43 @@
+"""Run by ``nox -s package`` with the Python of a fresh venv holding only the
+built wheel: the package imports, ships its migration and type marker, and a
+token made with it authenticates, in a project that is not this repository."""
+
+import sys
+from importlib import resources
+from pathlib import Path
+
+import django
+from django.conf import settings
+
+here = Path(__file__).resolve().parent.parent
+sys.path = [p for p in sys.path if Path(p or ".").resolve() != here]
+
+package = resources.files("django_pat")
+assert package.joinpath("py.typed").is_file(), "py.typed is missing from the wheel"
+assert package.joinpath("migrations", "0001_initial.py").is_file(), "migration missing"
+
+settings.configure(
+    INSTALLED_APPS=[
+        "django.contrib.auth",
+        "django.contrib.contenttypes",
+        "rest_framework",
+        "django_pat",
+    ],
+    DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
+    USE_TZ=True,
+)
+django.setup()
+
+from django.contrib.auth.models import User  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.test import RequestFactory  # noqa: E402
+
+from django_pat.models import PersonalAccessToken  # noqa: E402
+from django_pat.verification import authenticate_request  # noqa: E402
+
+call_command("migrate", verbosity=0)
+user = User.objects.create_user("packaged")
+token, secret = PersonalAccessToken.objects.provision(user, name="from the wheel")
+request = RequestFactory().get("/", HTTP_AUTHORIZATION=f"Bearer {secret}")
+assert authenticate_request(request, secret) == token
+print(f"installed django_pat from {package} works")

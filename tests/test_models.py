@@ -1,0 +1,586 @@
+"""The Python API: ``PersonalAccessToken.objects.provision()``, ``revoke()``,
+the queryset's names for the rules, signals, and what reaches the database."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection, connections
+from django.test import override_settings
+from django.utils import timezone
+
+from django_pat.models import PersonalAccessToken
+from django_pat.signals import token_provisioned, token_revoked
+from tests.conftest import LIST_URL, detail_url
+
+
+@contextmanager
+def capture(signal):
+    """Every send of ``signal`` while the block runs, as its keyword arguments."""
+    received = []
+
+    def receiver(sender, **kwargs):
+        received.append({"sender": sender, **kwargs})
+
+    signal.connect(receiver, weak=False)
+    try:
+        yield received
+    finally:
+        signal.disconnect(receiver)
+
+
+def set_expiry(token: PersonalAccessToken, when: datetime | None) -> PersonalAccessToken:
+    PersonalAccessToken.objects.filter(pk=token.pk).update(expire_at=when)
+    token.refresh_from_db()
+    return token
+
+
+def ago(**kwargs: float) -> datetime:
+    return timezone.now() - timedelta(**kwargs)
+
+
+def ids(queryset) -> set:
+    return set(queryset.values_list("pk", flat=True))
+
+
+# --- provision ------------------------------------------------------------
+
+
+def test_provision_returns_saved_token_and_secret(user):
+    token, secret = PersonalAccessToken.objects.provision(user, name="ci")
+
+    assert isinstance(token, PersonalAccessToken)
+    assert isinstance(secret, str)
+    assert secret.startswith("pat_")
+    assert PersonalAccessToken.objects.get(pk=token.pk).user == user
+
+
+def test_provision_secrets_differ(user):
+    secrets = {PersonalAccessToken.objects.provision(user, name=f"t{n}")[1] for n in range(20)}
+
+    assert len(secrets) == 20
+
+
+def test_provision_stores_sha256_digest_of_secret(user):
+    token, secret = PersonalAccessToken.objects.provision(user, name="ci")
+
+    stored = PersonalAccessToken.objects.get(pk=token.pk)
+    assert stored.digest == hashlib.sha256(secret.encode()).hexdigest()
+
+
+def test_provision_stores_short_display_prefix(user):
+    token, secret = PersonalAccessToken.objects.provision(user, name="ci")
+
+    stored = PersonalAccessToken.objects.get(pk=token.pk)
+    assert secret.startswith(stored.display_prefix)
+    assert len(stored.display_prefix) < len(secret) // 2
+
+
+def test_provision_defaults(user):
+    before = timezone.now()
+
+    token, _ = PersonalAccessToken.objects.provision(user, name="ci")
+
+    assert token.type == "read_write"
+    assert token.ip_restriction == ""
+    assert before + timedelta(days=90) <= token.expire_at <= timezone.now() + timedelta(days=90)
+    assert token.last_used_at is None
+    assert token.revoked_at is None
+
+
+def test_provision_takes_every_argument(user):
+    expire_at = timezone.now() + timedelta(days=7)
+
+    token, _ = PersonalAccessToken.objects.provision(
+        user,
+        name=" ci ",
+        type="read_only",
+        ip_restriction="10.0.0.0/8, 192.0.2.7/32",
+        expire_at=expire_at,
+    )
+
+    stored = PersonalAccessToken.objects.get(pk=token.pk)
+    assert stored.name == "ci"
+    assert stored.type == "read_only"
+    assert stored.ip_restriction == "10.0.0.0/8,192.0.2.7"
+    assert stored.expire_at == expire_at
+
+
+def test_provision_never_expiring_when_no_maximum(user):
+    with override_settings(DJANGO_PAT={"MAX_LIFETIME": None}):
+        token, _ = PersonalAccessToken.objects.provision(user, name="ci", expire_at=None)
+
+    assert token.expire_at is None
+    assert token.is_active()
+
+
+NOW = timezone.now()
+BAD_ARGUMENTS = [
+    pytest.param({"name": ""}, "name", id="name-empty"),
+    pytest.param({"name": "   "}, "name", id="name-blank"),
+    pytest.param({"name": "x" * 101}, "name", id="name-101"),
+    pytest.param({"name": "a\x00b"}, "name", id="name-nul"),
+    pytest.param({"name": "a\tb"}, "name", id="name-tab-inside"),
+    pytest.param({"name": 5}, "name", id="name-number"),
+    pytest.param({"name": None}, "name", id="name-none"),
+    pytest.param({"name": "x", "type": "admin"}, "type", id="type-unknown"),
+    pytest.param({"name": "x", "type": 1}, "type", id="type-number"),
+    pytest.param({"name": "x", "ip_restriction": "10.0.0.300"}, "ip_restriction", id="ip-bad"),
+    pytest.param({"name": "x", "ip_restriction": "10.0.0.5/8"}, "ip_restriction", id="host-bits"),
+    pytest.param({"name": "x", "ip_restriction": 10}, "ip_restriction", id="ip-number"),
+    pytest.param({"name": "x", "expire_at": NOW - timedelta(days=1)}, "expire_at", id="past"),
+    pytest.param(
+        {"name": "x", "expire_at": NOW + timedelta(days=366)}, "expire_at", id="beyond-365-days"
+    ),
+    pytest.param(
+        {"name": "x", "expire_at": (NOW + timedelta(days=1)).replace(tzinfo=None)},
+        "expire_at",
+        id="naive",
+    ),
+    pytest.param({"name": "x", "expire_at": "2030-01-01T00:00:00Z"}, "expire_at", id="string"),
+    pytest.param({"name": "x", "expire_at": None}, "expire_at", id="never-with-maximum"),
+]
+
+
+@pytest.mark.parametrize(("arguments", "field"), BAD_ARGUMENTS)
+def test_provision_refuses_keyed_by_field(user, arguments, field):
+    with capture(token_provisioned) as sent, pytest.raises(ValidationError) as raised:
+        PersonalAccessToken.objects.provision(user, **arguments)
+
+    assert set(raised.value.message_dict) == {field}
+    assert sent == []
+    assert not PersonalAccessToken.objects.exists()
+
+
+def test_provision_reports_every_bad_field_at_once(user):
+    with pytest.raises(ValidationError) as raised:
+        PersonalAccessToken.objects.provision(
+            user, name="", type="admin", ip_restriction="nope", expire_at=ago(days=1)
+        )
+
+    # expire_at depends on the type; with no valid type it cannot be judged.
+    assert {"name", "type", "ip_restriction"} <= set(raised.value.message_dict)
+
+
+def test_provision_error_names_the_bad_entry(user):
+    with pytest.raises(ValidationError) as raised:
+        PersonalAccessToken.objects.provision(user, name="x", ip_restriction="10.0.0.1, 10.0.0.300")
+
+    assert "10.0.0.300" in raised.value.message_dict["ip_restriction"][0]
+
+
+def test_provision_refuses_name_of_active_token(user, make_token):
+    make_token(name="ci")
+
+    with pytest.raises(ValidationError) as raised:
+        PersonalAccessToken.objects.provision(user, name=" ci ")
+
+    assert set(raised.value.message_dict) == {"name"}
+
+
+def test_provision_reuses_name_of_revoked_token(user, make_token):
+    make_token(name="ci")[0].revoke()
+
+    token, _ = PersonalAccessToken.objects.provision(user, name="ci")
+
+    assert token.is_active()
+
+
+def test_provision_refuses_beyond_cap(user, make_token):
+    make_token()
+    make_token()
+
+    with (
+        override_settings(DJANGO_PAT={"MAX_ACTIVE_TOKENS_PER_USER": 2}),
+        pytest.raises(ValidationError),
+    ):
+        PersonalAccessToken.objects.provision(user, name="third")
+
+    assert PersonalAccessToken.objects.count() == 2
+
+
+def test_provision_without_cap_has_no_limit(user, make_token):
+    with override_settings(DJANGO_PAT={"MAX_ACTIVE_TOKENS_PER_USER": None}):
+        for _ in range(3):
+            make_token()
+
+    assert PersonalAccessToken.objects.active().count() == 3
+
+
+def test_provision_refuses_parent_of_another_user(user, other_user, make_token):
+    parent, _ = make_token(other_user)
+
+    with pytest.raises(ValueError, match="same user"):
+        PersonalAccessToken.objects.provision(user, name="child", parent=parent)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "field"),
+    [
+        ({"type": "read_write"}, "type"),
+        ({"ip_restriction": None}, "ip_restriction"),
+        ({"ip_restriction": "10.0.0.0/7"}, "ip_restriction"),
+        ({"expire_at": NOW + timedelta(days=20)}, "expire_at"),
+    ],
+)
+def test_provision_child_may_not_exceed_parent(user, make_token, arguments, field):
+    parent, _ = make_token(
+        name="parent",
+        type="read_only",
+        ip_restriction="10.0.0.0/8",
+        expire_at=timezone.now() + timedelta(days=10),
+    )
+
+    with pytest.raises(ValidationError) as raised:
+        PersonalAccessToken.objects.provision(user, name="child", parent=parent, **arguments)
+
+    assert set(raised.value.message_dict) == {field}
+
+
+def test_provision_child_inherits_from_parent(user, make_token):
+    parent, _ = make_token(
+        name="parent",
+        type="read_only",
+        ip_restriction="10.0.0.0/8",
+        expire_at=timezone.now() + timedelta(days=10),
+    )
+
+    child, _ = PersonalAccessToken.objects.provision(user, name="child", parent=parent)
+
+    assert child.type == "read_only"
+    assert child.ip_restriction == "10.0.0.0/8"
+    assert child.expire_at == parent.expire_at
+
+
+# --- signals --------------------------------------------------------------
+
+
+def test_provision_sends_token_provisioned_once(user):
+    with capture(token_provisioned) as sent:
+        token, _ = PersonalAccessToken.objects.provision(user, name="ci")
+
+    assert sent == [
+        {"sender": PersonalAccessToken, "signal": token_provisioned, "token": token, "parent": None}
+    ]
+
+
+def test_provisioned_signal_names_the_parent(user, make_token):
+    parent, _ = make_token(name="parent")
+
+    with capture(token_provisioned) as sent:
+        PersonalAccessToken.objects.provision(user, name="child", parent=parent)
+
+    assert [signal["parent"] for signal in sent] == [parent]
+
+
+def test_signals_never_carry_the_secret(user):
+    with capture(token_provisioned) as provisioned, capture(token_revoked) as revoked:
+        token, secret = PersonalAccessToken.objects.provision(user, name="ci")
+        token.revoke()
+
+    for signal in provisioned + revoked:
+        assert secret not in repr(signal)
+        assert all(
+            secret not in str(getattr(signal["token"], f.attname)) for f in token._meta.fields
+        )
+
+
+# --- revoke ---------------------------------------------------------------
+
+
+def test_revoke_sets_revoked_at_and_returns_true(token):
+    before = timezone.now()
+
+    assert token[0].revoke() is True
+
+    stored = PersonalAccessToken.objects.get(pk=token[0].pk)
+    assert before <= stored.revoked_at <= timezone.now()
+    assert token[0].revoked_at == stored.revoked_at
+
+
+def test_revoke_keeps_the_row(token):
+    token[0].revoke()
+
+    assert PersonalAccessToken.objects.filter(pk=token[0].pk).exists()
+
+
+def test_revoke_twice_returns_false_and_keeps_first_time(token):
+    token[0].revoke()
+    first = PersonalAccessToken.objects.get(pk=token[0].pk).revoked_at
+
+    assert token[0].revoke() is False
+    assert PersonalAccessToken.objects.get(pk=token[0].pk).revoked_at == first
+
+
+def test_revoke_sends_token_revoked_once(token):
+    with capture(token_revoked) as sent:
+        token[0].revoke()
+        token[0].revoke()
+
+    assert sent == [{"sender": PersonalAccessToken, "signal": token_revoked, "token": token[0]}]
+
+
+def test_revoke_through_stale_copy_sends_no_second_signal(token):
+    stale = PersonalAccessToken.objects.get(pk=token[0].pk)
+    with capture(token_revoked) as sent:
+        token[0].revoke()
+        result = stale.revoke()
+
+    assert result is False
+    assert len(sent) == 1
+    assert stale.revoked_at == token[0].revoked_at
+
+
+def test_revoke_through_the_endpoint_sends_one_signal(api, make_token):
+    target, _ = make_token(name="target")
+
+    with capture(token_revoked) as sent:
+        api.delete(detail_url(target.pk))
+        api.delete(detail_url(target.pk))
+
+    assert [signal["token"].pk for signal in sent] == [target.pk]
+
+
+# --- queryset names -------------------------------------------------------
+
+
+@pytest.fixture
+def population(make_token, other_user):
+    """One token in every state, keyed by state."""
+    live, _ = make_token(name="live")
+    revoked, _ = make_token(name="revoked")
+    revoked.revoke()
+    expired = set_expiry(make_token(name="expired")[0], ago(seconds=1))
+    revoked_and_expired, _ = make_token(name="revoked and expired")
+    revoked_and_expired.revoke()
+    set_expiry(revoked_and_expired, ago(seconds=1))
+    never_expires = set_expiry(make_token(name="never expires")[0], None)
+    theirs, _ = make_token(other_user, name="theirs")
+    return {
+        "live": live.pk,
+        "revoked": revoked.pk,
+        "expired": expired.pk,
+        "revoked_and_expired": revoked_and_expired.pk,
+        "never_expires": never_expires.pk,
+        "theirs": theirs.pk,
+    }
+
+
+def pick(population, *names):
+    return {population[name] for name in names}
+
+
+def test_active_is_not_revoked_and_not_expired(population):
+    assert ids(PersonalAccessToken.objects.active()) == pick(
+        population, "live", "never_expires", "theirs"
+    )
+
+
+def test_inactive_is_revoked_or_expired(population):
+    assert ids(PersonalAccessToken.objects.inactive()) == pick(
+        population, "revoked", "expired", "revoked_and_expired"
+    )
+
+
+def test_revoked(population):
+    assert ids(PersonalAccessToken.objects.revoked()) == pick(
+        population, "revoked", "revoked_and_expired"
+    )
+
+
+def test_expired_is_past_expiry_and_not_revoked(population):
+    assert ids(PersonalAccessToken.objects.expired()) == pick(population, "expired")
+
+
+def test_for_user(population, other_user):
+    assert ids(PersonalAccessToken.objects.for_user(other_user)) == pick(population, "theirs")
+
+
+def test_queryset_names_chain(population, user):
+    assert ids(PersonalAccessToken.objects.for_user(user).active()) == pick(
+        population, "live", "never_expires"
+    )
+    assert ids(PersonalAccessToken.objects.active().for_user(user)) == pick(
+        population, "live", "never_expires"
+    )
+
+
+def test_active_at_a_given_time(population):
+    later = timezone.now() + timedelta(days=91)
+
+    assert ids(PersonalAccessToken.objects.active(later)) == pick(population, "never_expires")
+
+
+def test_token_expiring_now_is_expired(make_token):
+    now = timezone.now()
+    token = set_expiry(make_token()[0], now)
+
+    assert ids(PersonalAccessToken.objects.expired(now)) == {token.pk}
+    assert not PersonalAccessToken.objects.active(now).exists()
+    assert token.is_active(now) is False
+
+
+def test_inactive_users_tokens_are_not_active(user, token):
+    user.is_active = False
+    user.save()
+
+    assert not PersonalAccessToken.objects.active().exists()
+    assert ids(PersonalAccessToken.objects.inactive()) == {token[0].pk}
+    assert PersonalAccessToken.objects.get(pk=token[0].pk).is_active() is False
+
+
+@pytest.mark.parametrize(
+    ("state", "is_active", "status"),
+    [
+        ("live", True, "active"),
+        ("never_expires", True, "active"),
+        ("revoked", False, "revoked"),
+        ("expired", False, "expired"),
+        ("revoked_and_expired", False, "revoked"),
+    ],
+)
+def test_is_active_and_status(population, state, is_active, status):
+    token = PersonalAccessToken.objects.get(pk=population[state])
+
+    assert token.is_active() is is_active
+    assert token.status == status
+
+
+# --- the secret never reaches the database ---------------------------------
+
+
+def every_stored_text() -> list[str]:
+    """Every value of every column of every table, as text."""
+    found = []
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names(cursor):
+            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")  # noqa: S608
+            for row in cursor.fetchall():
+                for value in row:
+                    if isinstance(value, memoryview | bytes | bytearray):
+                        found.append(bytes(value).decode("latin-1"))
+                    elif isinstance(value, dict | list):
+                        found.append(json.dumps(value))
+                    elif value is not None:
+                        found.append(str(value))
+    return found
+
+
+def test_secret_never_reaches_the_database(user, make_token, client_for, session_api, api, caplog):
+    caplog.set_level(logging.DEBUG)
+    secrets = [make_token(name=f"python {n}")[1] for n in range(3)]
+    secrets += [
+        api.post(LIST_URL, {"name": f"api {n}"}, format="json").json()["token"] for n in range(3)
+    ]
+    for secret in secrets:
+        client = client_for(secret)
+        assert client.get(LIST_URL).status_code == 200
+        assert client.get(LIST_URL, {"limit": 1}).status_code == 200
+    assert session_api.get(LIST_URL).status_code == 200
+    first = PersonalAccessToken.objects.get(digest=hashlib.sha256(secrets[0].encode()).hexdigest())
+    assert api.delete(detail_url(first.pk)).status_code == 200
+    assert client_for(secrets[0]).get(LIST_URL).status_code == 401
+
+    stored = "\n".join(every_stored_text())
+
+    assert len(stored) > 0
+    for secret in secrets:
+        _prefix, _, body = secret.partition("_")
+        assert secret not in stored
+        # The random part beyond what the display prefix shows.
+        assert body[4:] not in stored
+        assert hashlib.sha256(secret.encode()).hexdigest() in stored
+        assert secret not in caplog.text
+
+
+def test_only_the_digest_identifies_the_token(token):
+    stored = PersonalAccessToken.objects.filter(pk=token[0].pk).values().get()
+
+    secret_fields = {
+        name
+        for name, value in stored.items()
+        if isinstance(value, str) and len(value) >= 32 and value not in {str(token[0].pk)}
+    }
+    assert secret_fields == {"digest"}
+
+
+# --- concurrency (needs a database with real row locks) --------------------
+
+
+def provision_concurrently(user, names: list[str]) -> list[object]:
+    """Provision one token per name, all at once from separate connections."""
+    barrier = threading.Barrier(len(names))
+    results: list[object] = [None] * len(names)
+
+    def work(index: int, name: str) -> None:
+        try:
+            barrier.wait(timeout=10)
+            results[index] = PersonalAccessToken.objects.provision(user, name=name)[0]
+        except Exception as error:  # reported to the test, whatever it is
+            results[index] = error
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=work, args=item) for item in enumerate(names)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return results
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_provisioning_keeps_names_unique(user):
+    results = provision_concurrently(user, ["same"] * 8)
+
+    made = [r for r in results if isinstance(r, PersonalAccessToken)]
+    refused = [r for r in results if isinstance(r, ValidationError)]
+    assert len(made) == 1
+    assert len(refused) == 7
+    assert PersonalAccessToken.objects.filter(name="same").count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_provisioning_keeps_the_cap(user):
+    with override_settings(DJANGO_PAT={"MAX_ACTIVE_TOKENS_PER_USER": 3}):
+        results = provision_concurrently(user, [f"t{n}" for n in range(8)])
+
+    assert sum(isinstance(r, PersonalAccessToken) for r in results) == 3
+    assert sum(isinstance(r, ValidationError) for r in results) == 5
+    assert PersonalAccessToken.objects.active().count() == 3
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_revokes_signal_once(make_token):
+    token, _ = make_token()
+    copies = [PersonalAccessToken.objects.get(pk=token.pk) for _ in range(8)]
+    barrier = threading.Barrier(len(copies))
+    results: list[object] = [None] * len(copies)
+
+    def work(index: int) -> None:
+        try:
+            barrier.wait(timeout=10)
+            results[index] = copies[index].revoke()
+        finally:
+            connections.close_all()
+
+    with capture(token_revoked) as sent:
+        threads = [threading.Thread(target=work, args=(n,)) for n in range(len(copies))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+
+    assert results.count(True) == 1
+    assert results.count(False) == 7
+    assert len(sent) == 1
