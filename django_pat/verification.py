@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from django.db.models import Q
 from django.utils import timezone
 
-from . import tokens
+from . import lookup, tokens
 from .client_ip import client_ip
 from .conf import pat_settings
 from .models import PersonalAccessToken
@@ -90,9 +90,8 @@ def _find(raw: str) -> PersonalAccessToken:
         tokens.parse(raw, pat_settings.token_prefix)
     except tokens.TokenFormatError:
         raise TokenRejected("malformed") from None
-    token = (
-        PersonalAccessToken.objects.select_related("user").filter(digest=tokens.digest(raw)).first()
-    )
+    digest = tokens.digest(raw)
+    token = lookup.fetch(digest)
     if token is None:
         raise TokenRejected("unknown")
     return token
