@@ -31,7 +31,7 @@ __all__ = ["fetch"]
 Converter = Callable[[Any, Any, "BaseDatabaseWrapper"], Any]
 
 # Stands in for the digest while the query is compiled; never sent anywhere.
-_MARK = "\x00django_pat digest\x00"
+_MARK = "<django_pat digest>"
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from django.db.models import Q
 from django.utils import timezone
 
-from . import lookup, tokens
+from . import cache, lookup, tokens
 from .client_ip import client_ip
 from .conf import pat_settings
 from .models import PersonalAccessToken
@@ -91,7 +91,7 @@ def _find(raw: str) -> PersonalAccessToken:
     except tokens.TokenFormatError:
         raise TokenRejected("malformed") from None
     digest = tokens.digest(raw)
-    token = lookup.fetch(digest)
+    token = cache.find(digest) if pat_settings.cache else lookup.fetch(digest)
     if token is None:
         raise TokenRejected("unknown")
     return token
@@ -132,3 +132,4 @@ def _touch(token: PersonalAccessToken) -> None:
         Q(last_used_at__isnull=True) | Q(last_used_at__lte=stale_before), pk=token.pk
     ).update(last_used_at=now)
     token.last_used_at = now
+    cache.record_use(token, now)

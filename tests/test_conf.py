@@ -206,6 +206,10 @@ BAD_SETTINGS: list[tuple[str, Any, str]] = [
     ("proxies not an address", {"TRUSTED_PROXIES": ["proxy.internal"]}, "proxy.internal"),
     ("proxies host bits set", {"TRUSTED_PROXIES": ["10.0.0.5/8"]}, "10.0.0.5/8"),
     ("proxies entry a number", {"TRUSTED_PROXIES": ["10.0.0.1", 10]}, "[10]"),
+    ("cache not configured", {"CACHE": "redis"}, "'redis'"),
+    ("cache empty", {"CACHE": ""}, "CACHE"),
+    ("cache a number", {"CACHE": 1}, "CACHE"),
+    ("cache a list", {"CACHE": ["default"]}, "CACHE"),
 ]
 
 BAD_IDS = [case[0] for case in BAD_SETTINGS]
