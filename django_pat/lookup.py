@@ -3,7 +3,7 @@
 Looking a token up is the same query on every request: its row and its
 user's, by the digest's unique index. Building and compiling that query with
 the ORM costs several times what the database spends answering it, so it is
-compiled once per database alias and then only executed; the values go
+compiled once per database connection and then only executed; the values go
 through the ORM's own converters and ``Model.from_db``, so the token and its
 user are exactly what ``select_related("user").get(digest=...)`` would give.
 """
@@ -47,8 +47,21 @@ class _Compiled:
     user_names: tuple[str, ...]
 
 
-_compiled: dict[str, _Compiled] = {}
-_lock = threading.Lock()
+class _Cache(threading.local):
+    """Compiled queries of this thread, by alias.
+
+    Per thread because Django's connections are: the converters are methods
+    of the connection that compiled them.
+    """
+
+    def __init__(self) -> None:
+        self.compiled: dict[str, _Compiled] = {}
+        self.generation = 0
+
+
+_cache = _Cache()
+# Bumped when a setting the query depends on changes; each thread then recompiles.
+_generation = 0
 
 
 def _compile(alias: str) -> _Compiled:
@@ -85,11 +98,11 @@ def _compile(alias: str) -> _Compiled:
 
 
 def _for(alias: str) -> _Compiled:
-    compiled = _compiled.get(alias)
+    if _cache.generation != _generation:
+        _cache.compiled, _cache.generation = {}, _generation
+    compiled = _cache.compiled.get(alias)
     if compiled is None:
-        with _lock:
-            compiled = _compiled.get(alias) or _compile(alias)
-            _compiled[alias] = compiled
+        compiled = _cache.compiled[alias] = _compile(alias)
     return compiled
 
 
@@ -126,5 +139,6 @@ def fetch(digest: str) -> PersonalAccessToken | None:
 @receiver(setting_changed)
 def _forget(*, setting: str, **kwargs: Any) -> None:
     # The query depends on the user model and on each database's backend.
+    global _generation
     if setting in {"AUTH_USER_MODEL", "DATABASES", "DATABASE_ROUTERS", "INSTALLED_APPS"}:
-        _compiled.clear()
+        _generation += 1

@@ -3,6 +3,7 @@ token and its user exactly as the ORM would, whatever the digest holds."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 from django.core.signals import setting_changed
-from django.db import connection
+from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -116,12 +117,41 @@ def test_fetch_finds_each_token_of_many(make_token: MakeToken, other_user: User)
 @pytest.mark.filterwarnings("ignore:Overriding setting DATABASES")
 @pytest.mark.parametrize("setting", ["AUTH_USER_MODEL", "DATABASES", "DATABASE_ROUTERS"])
 def test_changed_settings_recompile_the_query(
-    token: tuple[PersonalAccessToken, str], setting: str
+    token: tuple[PersonalAccessToken, str], setting: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    lookup.fetch(tokens.digest(token[1]))
-    assert lookup._compiled
+    compiled: list[str] = []
+    real_compile = lookup._compile
+
+    def spy(alias: str) -> Any:
+        compiled.append(alias)
+        return real_compile(alias)
+
+    monkeypatch.setattr(lookup, "_compile", spy)
+    digest = tokens.digest(token[1])
+    lookup.fetch(digest)
+    lookup.fetch(digest)
+    before = len(compiled)
 
     setting_changed.send(sender=None, setting=setting, value=None, enter=True)
 
-    assert lookup._compiled == {}
-    assert lookup.fetch(tokens.digest(token[1])) is not None
+    assert lookup.fetch(digest) is not None
+    assert len(compiled) == before + 1
+
+
+def test_each_thread_compiles_its_own_query(token: tuple[PersonalAccessToken, str]) -> None:
+    """Converters belong to the connection that compiled them, one per thread."""
+    digest = tokens.digest(token[1])
+    lookup.fetch(digest)
+    mine = lookup._for("default")
+    theirs: list[Any] = []
+
+    def other_thread() -> None:
+        theirs.append(lookup._for("default"))
+        connections.close_all()
+
+    thread = threading.Thread(target=other_thread)
+    thread.start()
+    thread.join()
+
+    assert theirs[0] is not mine
+    assert theirs[0].sql == mine.sql
