@@ -273,6 +273,11 @@ def report(runs: list[dict[str, Any]], args: argparse.Namespace, info: dict[str,
         f"knox {info['django-rest-knox']}, api-key {info['djangorestframework-api-key']}, "
         f"django-pat {info['django-pat']}, gunicorn {info['gunicorn']}"
     )
+    servers: dict[str, str] = {}
+    for run in runs:
+        servers.update(run.get("servers", {}))
+    if servers:
+        print(", ".join(f"{name} {value}" for name, value in sorted(servers.items())))
     http = "no HTTP" if args.no_http else f"HTTP: {args.http_rounds} rounds x {args.http_batch}"
     print(
         f"{args.repeat} run(s); in process: {args.rounds} rounds x {args.batch} requests "
@@ -295,11 +300,13 @@ def report(runs: list[dict[str, Any]], args: argparse.Namespace, info: dict[str,
             print(f"  {PLACES[where]}")
             print("\n".join(table(config[where])))
             if len(config["runs"]) > 1:
-                per_run = [
-                    f"{statistics.median(per_round(run[where], PAT, AUTHTOKEN)):.2f}"
-                    for run in config["runs"]
-                ]
-                print(f"    django-pat x authtoken, run by run: {', '.join(per_run)}")
+                for scheme in (PAT, PAT_CACHED):
+                    per_run = [
+                        f"{statistics.median(per_round(run[where], scheme, AUTHTOKEN)):.2f}"
+                        for run in config["runs"]
+                        if scheme in run[where]
+                    ]
+                    print(f"    {scheme} x authtoken, run by run: {', '.join(per_run)}")
             checks.extend(targets(label, where, config[where]))
         print(f"  {'queries and writes per request':<40} {'queries':>7} {'writes':>6}  status")
         for name, count in {**first["counts"], **first["counts_extra"]}.items():

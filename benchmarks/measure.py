@@ -69,7 +69,11 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     populate.ensure(args.tokens)
     schemes, extra = prepare()
-    result: dict[str, Any] = {"tokens": args.tokens, "rows": table_sizes()}
+    result: dict[str, Any] = {
+        "tokens": args.tokens,
+        "rows": table_sizes(),
+        "servers": server_versions(),
+    }
     result["counts"] = count_queries(schemes)
     result["counts_extra"] = extra_counts(schemes, extra)
     rng = random.Random(args.seed)
@@ -149,6 +153,26 @@ def prepare() -> tuple[list[Scheme], dict[str, Any]]:
         ),
     ]
     return schemes, {"pat": pat, "pat_cached": pat_cached, "listers": listers}
+
+
+def server_versions() -> dict[str, str]:
+    import sqlite3
+    from importlib.metadata import version
+
+    import redis
+    from django.conf import settings
+    from django.db import connection
+
+    versions = {"sqlite": sqlite3.sqlite_version}
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW server_version")
+            versions["postgresql"] = cursor.fetchone()[0].split()[0]
+    server = redis.Redis.from_url(settings.CACHES["pat"]["LOCATION"])
+    versions["redis"] = str(server.info("server")["redis_version"])
+    for package in ("redis", "django-redis", "hiredis", "psycopg"):
+        versions[f"{package} (py)"] = version(package)
+    return versions
 
 
 def table_sizes() -> dict[str, int]:

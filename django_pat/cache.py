@@ -93,8 +93,8 @@ def find(digest: str) -> PersonalAccessToken | None:
         logger.warning("django_pat: cache unavailable, reading the database", exc_info=True)
         return lookup.fetch(digest)
     entry = found.get(entry_key)
-    if isinstance(entry, tuple):
-        cached = _from_entry(entry)
+    cached = _from_entry(entry) if isinstance(entry, tuple) else None
+    if cached is not None:
         used = found.get(used_key)
         if isinstance(used, int):
             when = _EPOCH + timedelta(microseconds=used)
@@ -197,8 +197,21 @@ def _instance(
     return model.from_db(alias, names, full)
 
 
-def _from_entry(entry: Entry) -> PersonalAccessToken:
-    token_names, token_values, user_names, user_values = entry
+def _from_entry(entry: Entry) -> PersonalAccessToken | None:
+    """The token an entry holds; None for an entry this code cannot read."""
+    try:
+        return _build(*entry)
+    except (TypeError, ValueError, IndexError):
+        logger.warning("django_pat: ignoring an unreadable cache entry", exc_info=True)
+        return None
+
+
+def _build(
+    token_names: tuple[str, ...],
+    token_values: tuple[Any, ...],
+    user_names: tuple[str, ...],
+    user_values: tuple[Any, ...],
+) -> PersonalAccessToken:
     alias = router.db_for_read(PersonalAccessToken)
     user_field = PersonalAccessToken._meta.get_field("user")
     token: PersonalAccessToken = _instance(PersonalAccessToken, alias, token_names, token_values)

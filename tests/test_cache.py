@@ -514,3 +514,25 @@ def test_recorded_uses_are_exact(token: tuple[PersonalAccessToken, str]) -> None
     assert len(used) == 1
     assert isinstance(used[0], int)  # stored as it is, not pickled
     assert cached.last_used_at == stored
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [(), ("only", "three", "parts"), ((), (), ("username",), ()), (("id",), (), (), ())],
+    ids=["empty", "short", "names without values", "token without values"],
+)
+def test_an_unreadable_entry_is_ignored(
+    token: tuple[PersonalAccessToken, str],
+    garbage: tuple[Any, ...],
+    caplog: pytest.LogCaptureFixture,
+    django_assert_num_queries: Any,
+) -> None:
+    authenticate(token[1])
+    [key] = [k for k in cached_entries() if ":token:" in k]
+    caches["pat"].set(key.split(":", 2)[2], garbage)
+
+    with caplog.at_level(logging.WARNING, logger="django_pat"), django_assert_num_queries(1):
+        _user, found = authenticate(token[1])
+
+    assert found.pk == token[0].pk
+    assert "unreadable cache entry" in caplog.text
