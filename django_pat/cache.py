@@ -28,12 +28,18 @@ refuses. Tombstones live for :data:`TOMBSTONE_SECONDS`, and a fill whose
 database read is older than half of that is dropped.
 
 ``lastUsedAt`` is still written at most once per interval, by the same
-conditional UPDATE; when it was last written is kept in a second small
-entry, fetched in the same round trip, so that every process skips the
-UPDATE while it is recent.
+conditional UPDATE. When it was last written is kept in a second small entry;
+a process reads it only when the token's ``lastUsedAt`` as it knows it is
+older than the interval (so a hit is one round trip), remembers the answer,
+and skips the UPDATE if another process wrote it meanwhile.
 
 The secret is never cached, nor the user's password hash (the cached user has
 it deferred: reading it costs a query, as for ``.defer("password")``).
+
+Only processes in cache mode tombstone: every process that changes tokens or
+users (web workers, admin, management commands, task workers) must have the
+same ``CACHE`` setting, and a cache that was used, then left while cache mode
+was off, must be cleared before cache mode is turned on again.
 """
 
 from __future__ import annotations
@@ -59,7 +65,7 @@ from .signals import token_revoked
 if TYPE_CHECKING:
     from django.db.models import Model
 
-__all__ = ["TOMBSTONE_SECONDS", "find", "forget", "record_use"]
+__all__ = ["TOMBSTONE_SECONDS", "find", "forget", "record_use", "used_since"]
 
 logger = logging.getLogger("django_pat")
 
@@ -71,6 +77,22 @@ _TOMBSTONE = "tombstone"
 _UNCACHED_USER_FIELDS = frozenset({"password"})
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+# Digest -> the latest recorded use this process knows of. Cached entries keep
+# the lastUsedAt they were filled with; this spares a hit from asking the
+# cache again until the interval has passed. Bounded: forgetting only costs
+# one more read of the shared record.
+_recent_uses: dict[str, datetime] = {}
+_RECENT_USES_MAX = 10_000
+
+
+def _remember(digest: str, when: datetime) -> None:
+    if len(_recent_uses) >= _RECENT_USES_MAX:
+        _recent_uses.clear()
+    known = _recent_uses.get(digest)
+    if known is None or when > known:
+        _recent_uses[digest] = when
+
 
 Entry = tuple[tuple[str, ...], tuple[Any, ...], tuple[str, ...], tuple[Any, ...]]
 
@@ -86,20 +108,17 @@ def _used_key(digest: str) -> str:
 def find(digest: str) -> PersonalAccessToken | None:
     """The token with this digest, from the cache if it holds it, else the database."""
     cache = caches[pat_settings.cache]  # type: ignore[index]
-    entry_key, used_key = _entry_key(digest), _used_key(digest)
+    entry_key = _entry_key(digest)
     try:
-        found = cache.get_many([entry_key, used_key])
+        entry = cache.get(entry_key)
     except Exception:
         logger.warning("django_pat: cache unavailable, reading the database", exc_info=True)
         return lookup.fetch(digest)
-    entry = found.get(entry_key)
     cached = _from_entry(entry) if isinstance(entry, tuple) else None
     if cached is not None:
-        used = found.get(used_key)
-        if isinstance(used, int):
-            when = _EPOCH + timedelta(microseconds=used)
-            if cached.last_used_at is None or when > cached.last_used_at:
-                cached.last_used_at = when
+        known = _recent_uses.get(digest)
+        if known is not None and (cached.last_used_at is None or known > cached.last_used_at):
+            cached.last_used_at = known
         return cached
     started = time.monotonic()
     token = lookup.fetch(digest)
@@ -112,11 +131,37 @@ def find(digest: str) -> PersonalAccessToken | None:
     return token
 
 
+def used_since(token: PersonalAccessToken, since: datetime) -> bool:
+    """Whether some process recorded a use of ``token`` after ``since``.
+
+    Asked only when the token's own ``last_used_at`` is older than the
+    interval, so at most once per interval per token in each process: the
+    answer is remembered here, and applied to every later hit by :func:`find`.
+    """
+    alias = pat_settings.cache
+    if alias is None:
+        return False
+    try:
+        used = caches[alias].get(_used_key(token.digest))
+    except Exception:
+        logger.warning("django_pat: could not read a recorded use", exc_info=True)
+        return False
+    if not isinstance(used, int):
+        return False
+    when = _EPOCH + timedelta(microseconds=used)
+    _remember(token.digest, when)
+    if when <= since:
+        return False
+    token.last_used_at = when
+    return True
+
+
 def record_use(token: PersonalAccessToken, when: datetime) -> None:
     """Remember that ``last_used_at`` was written, for every process to see."""
     alias = pat_settings.cache
     if alias is None:
         return
+    _remember(token.digest, when)
     interval: timedelta = pat_settings.last_used_update_interval
     # Microseconds since the epoch: caches store an integer as it is, unpickled.
     micros = (when - _EPOCH) // timedelta(microseconds=1)

@@ -128,6 +128,8 @@ def _touch(token: PersonalAccessToken) -> None:
     stale_before: datetime = now - pat_settings.last_used_update_interval
     if token.last_used_at is not None and token.last_used_at > stale_before:
         return
+    if cache.used_since(token, stale_before):  # cache mode: another process recorded it
+        return
     PersonalAccessToken.objects.filter(
         Q(last_used_at__isnull=True) | Q(last_used_at__lte=stale_before), pk=token.pk
     ).update(last_used_at=now)

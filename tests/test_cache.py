@@ -536,3 +536,62 @@ def test_an_unreadable_entry_is_ignored(
 
     assert found.pk == token[0].pk
     assert "unreadable cache entry" in caplog.text
+
+
+@pytest.fixture
+def cache_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the calls made to the cache of cache mode, in order."""
+    calls: list[str] = []
+    cache = caches["pat"]
+    for name in ("get", "get_many", "set", "set_many", "add", "delete", "delete_many"):
+        method = getattr(cache, name)
+
+        def spy(*args: Any, _name: str = name, _method: Any = method, **kwargs: Any) -> Any:
+            calls.append(_name)
+            return _method(*args, **kwargs)
+
+        monkeypatch.setattr(cache, name, spy)
+    return calls
+
+
+def test_a_hit_is_one_cache_read(
+    token: tuple[PersonalAccessToken, str], cache_calls: list[str], django_assert_num_queries: Any
+) -> None:
+    authenticate(token[1])
+    cache_calls.clear()
+
+    with django_assert_num_queries(0):
+        authenticate(token[1])
+
+    assert cache_calls == ["get"]
+
+
+def test_a_process_that_missed_a_recorded_use_reads_it_once(
+    token: tuple[PersonalAccessToken, str], cache_calls: list[str], django_assert_num_queries: Any
+) -> None:
+    """Another process filled the entry before the first use was recorded: its
+    first hit reads the shared record instead of writing again, then remembers."""
+    authenticate(token[1])
+    pat_cache._recent_uses.clear()  # as in a process that has seen no use yet
+    cache_calls.clear()
+
+    with django_assert_num_queries(0):
+        _user, first = authenticate(token[1])
+    assert cache_calls == ["get", "get"]
+    cache_calls.clear()
+    with django_assert_num_queries(0):
+        _user, second = authenticate(token[1])
+
+    assert cache_calls == ["get"]
+    stored = PersonalAccessToken.objects.get(pk=token[0].pk).last_used_at
+    assert first.last_used_at == second.last_used_at == stored
+
+
+def test_a_miss_is_one_read_and_one_add(
+    token: tuple[PersonalAccessToken, str], cache_calls: list[str]
+) -> None:
+    PersonalAccessToken.objects.filter(pk=token[0].pk).update(last_used_at=timezone.now())
+
+    authenticate(token[1])
+
+    assert cache_calls == ["get", "add"]
