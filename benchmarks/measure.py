@@ -1,13 +1,14 @@
-"""One configuration of the benchmark: a database and a table size.
+"""One database of the benchmark, at every table size, interleaved.
 
-Run by ``python -m benchmarks`` in a child process per configuration (Django
-settings are per process); prints one JSON document on stdout. Steps:
+Run by ``python -m benchmarks`` in a child process per database engine
+(Django settings are per process); each table size is a database of its own
+(``benchmarks.routing``). Prints one JSON document on stdout. Steps:
 
-1. migrate and fill the tables (:mod:`benchmarks.populate`);
-2. make one credential per scheme for a user ``bench``;
+1. migrate and fill the tables of each size (:mod:`benchmarks.populate`);
+2. make one credential per scheme and size for a user ``bench``;
 3. count queries and writes per request, and check every answer is a 200;
 4. time requests in process, through Django's WSGI handler, interleaved:
-   every round runs a batch of each scheme in a shuffled order;
+   every round runs a batch of each scheme at each size, in a shuffled order;
 5. the same over HTTP against gunicorn on 127.0.0.1 (one sync worker, one
    client connection at a time: a bounded load, not a stress test).
 """
@@ -40,6 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 @dataclass
 class Scheme:
     name: str
+    size: int
     path: str
     authorization: str
     # DJANGO_PAT overrides this scheme runs under, in process.
@@ -51,7 +53,7 @@ class Scheme:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--tokens", type=int, required=True)
+    parser.add_argument("--tokens", type=int, nargs="+", required=True)
     parser.add_argument("--rounds", type=int, default=25)
     parser.add_argument("--batch", type=int, default=200)
     parser.add_argument("--http-rounds", type=int, default=15)
@@ -62,26 +64,35 @@ def main() -> None:
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "benchmarks.settings")
     django.setup()
+    from django.conf import settings
     from django.core.management import call_command
 
-    from benchmarks import populate
+    from benchmarks import populate, routing
 
-    call_command("migrate", verbosity=0)
-    populate.ensure(args.tokens)
-    schemes, extra = prepare()
-    result: dict[str, Any] = {
-        "tokens": args.tokens,
-        "rows": table_sizes(),
-        "servers": server_versions(),
-    }
-    result["counts"] = count_queries(schemes)
-    result["counts_extra"] = extra_counts(schemes, extra)
+    schemes: list[Scheme] = []
+    sizes: dict[int, dict[str, Any]] = {}
+    for size in args.tokens:
+        alias = settings.BENCH_ALIASES[size]
+        with routing.using(alias):
+            call_command("migrate", database=alias, verbosity=0)
+            populate.ensure(size)
+            mine, extra = prepare(size)
+            sizes[size] = {
+                "tokens": size,
+                "rows": table_sizes(),
+                "counts": count_queries(mine),
+                "counts_extra": extra_counts(size, extra),
+            }
+        schemes.extend(mine)
     rng = random.Random(args.seed)
-    result["inprocess"] = time_in_process(schemes, args.rounds, args.batch, rng)
+    timings = {"inprocess": time_in_process(schemes, args.rounds, args.batch, rng)}
     if not args.no_http:
-        result["http"] = time_over_http(schemes, args.http_rounds, args.http_batch, rng)
+        timings["http"] = time_over_http(schemes, args.http_rounds, args.http_batch, rng)
+    for where, samples in timings.items():
+        for (size, name), values in samples.items():
+            sizes[size].setdefault(where, {})[name] = values
     clear_cache()
-    json.dump(result, sys.stdout)
+    json.dump({"servers": server_versions(), "sizes": sizes}, sys.stdout)
 
 
 def clear_cache() -> None:
@@ -98,7 +109,8 @@ def clear_cache() -> None:
 # --- credentials -----------------------------------------------------------------
 
 
-def prepare() -> tuple[list[Scheme], dict[str, Any]]:
+def prepare(size: int) -> tuple[list[Scheme], dict[str, Any]]:
+    """Credentials of every scheme in the current database (table size ``size``)."""
     from django.contrib.auth import get_user_model
     from knox.models import AuthToken as KnoxToken
     from rest_framework.authtoken.models import Token
@@ -123,30 +135,33 @@ def prepare() -> tuple[list[Scheme], dict[str, Any]]:
 
     # Users with 1 and with 100 tokens, to count the list endpoint's queries.
     listers = {}
-    for size in (1, 100):
-        lister = User.objects.create_user(f"lister-{size}", None, None)
+    for count in (1, 100):
+        lister = User.objects.create_user(f"lister-{count}", None, None)
         _token, secret = PersonalAccessToken.objects.provision(lister, name="list 0")
-        for index in range(1, size):
+        for index in range(1, count):
             PersonalAccessToken.objects.provision(lister, name=f"list {index}")
-        listers[size] = secret
+        listers[count] = secret
 
+    at = f"/{size}"
     schemes = [
-        Scheme("floor", "/floor", ""),
-        Scheme("drf authtoken", "/authtoken", f"Token {authtoken}"),
-        Scheme("knox", "/knox", f"Token {knox}"),
-        Scheme("api-key", "/apikey", f"Api-Key {api_key}"),
-        Scheme("django-pat", "/pat", f"Bearer {pat}"),
-        Scheme("django-pat ip", "/pat", f"Bearer {pat_ip}"),
+        Scheme("floor", size, f"{at}/floor", ""),
+        Scheme("drf authtoken", size, f"{at}/authtoken", f"Token {authtoken}"),
+        Scheme("knox", size, f"{at}/knox", f"Token {knox}"),
+        Scheme("api-key", size, f"{at}/apikey", f"Api-Key {api_key}"),
+        Scheme("django-pat", size, f"{at}/pat", f"Bearer {pat}"),
+        Scheme("django-pat ip", size, f"{at}/pat", f"Bearer {pat_ip}"),
         Scheme(
             "django-pat cached",
-            "/pat",
+            size,
+            f"{at}/pat",
             f"Bearer {pat_cached}",
             pat_settings={"CACHE": "pat"},
             server="pat",
         ),
         Scheme(
             "django-pat cached*",
-            "/pat",
+            size,
+            f"{at}/pat",
             f"Bearer {pat_cached2}",
             pat_settings={"CACHE": "pat-django-redis-cache"},
             server="pat-django-redis-cache",
@@ -161,8 +176,9 @@ def server_versions() -> dict[str, str]:
 
     import redis
     from django.conf import settings
-    from django.db import connection
+    from django.db import connections
 
+    connection = connections["default"]
     versions = {"sqlite": sqlite3.sqlite_version}
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -283,8 +299,12 @@ class QueryCounter:
 
 
 def counted(client: Client, environ: dict[str, Any], times: int) -> dict[str, Any]:
-    from django.db import connection
+    """Queries and writes per request on the current database."""
+    from django.db import connections
 
+    from benchmarks import routing
+
+    connection = connections[routing.current()]
     client.request(environ)  # the first use may write lastUsedAt or fill a cache
     counter = QueryCounter()
     statuses = []
@@ -313,18 +333,18 @@ def count_queries(schemes: list[Scheme]) -> dict[str, Any]:
     return counts
 
 
-def extra_counts(schemes: list[Scheme], extra: dict[str, Any]) -> dict[str, Any]:
+def extra_counts(size: int, extra: dict[str, Any]) -> dict[str, Any]:
     """django-pat's other paths: a stale lastUsedAt, bad tokens, the list endpoint."""
     client = Client()
     pat = extra["pat"]
     out: dict[str, Any] = {}
     with pat_overrides({"LAST_USED_UPDATE_INTERVAL": timedelta(0)}):
         out["beyond the last-used interval"] = counted(
-            client, base_environ("/pat", f"Bearer {pat}"), 20
+            client, base_environ(f"/{size}/pat", f"Bearer {pat}"), 20
         )
     with pat_overrides({"LAST_USED_UPDATE_INTERVAL": timedelta(0), "CACHE": "pat"}):
         out["cached, beyond the last-used interval"] = counted(
-            client, base_environ("/pat", f"Bearer {extra['pat_cached']}"), 20
+            client, base_environ(f"/{size}/pat", f"Bearer {extra['pat_cached']}"), 20
         )
     malformed = pat[:-8] + "!" + pat[-7:]
     bad_checksum = pat[:-1] + ("0" if pat[-1] != "0" else "1")
@@ -333,12 +353,14 @@ def extra_counts(schemes: list[Scheme], extra: dict[str, Any]) -> dict[str, Any]
 
     unknown = unknown_body[: -tokens.RANDOM_LENGTH] + "0" * tokens.RANDOM_LENGTH
     unknown += tokens.checksum(unknown)
-    out["malformed token"] = counted(client, base_environ("/pat", f"Bearer {malformed}"), 20)
+    out["malformed token"] = counted(
+        client, base_environ(f"/{size}/pat", f"Bearer {malformed}"), 20
+    )
     out["checksum-failing token"] = counted(
-        client, base_environ("/pat", f"Bearer {bad_checksum}"), 20
+        client, base_environ(f"/{size}/pat", f"Bearer {bad_checksum}"), 20
     )
     out["unknown well-formed token"] = counted(
-        client, base_environ("/pat", f"Bearer {unknown}"), 20
+        client, base_environ(f"/{size}/pat", f"Bearer {unknown}"), 20
     )
     for size, secret in sorted(extra["listers"].items()):
         out[f"list endpoint, {size} token{'s' if size > 1 else ''}"] = counted(
@@ -347,22 +369,23 @@ def extra_counts(schemes: list[Scheme], extra: dict[str, Any]) -> dict[str, Any]
     return out
 
 
-def time_in_process(
-    schemes: list[Scheme], rounds: int, batch: int, rng: random.Random
-) -> dict[str, list[float]]:
+Samples = dict[tuple[int, str], list[float]]
+
+
+def time_in_process(schemes: list[Scheme], rounds: int, batch: int, rng: random.Random) -> Samples:
     client = Client()
     # Warm up every path (imports, caches, the database's pages).
     for scheme in schemes:
         with pat_overrides(scheme.pat_settings):
             client.batch(scheme.environ, batch)
-    samples: dict[str, list[float]] = {scheme.name: [] for scheme in schemes}
+    samples: Samples = {(scheme.size, scheme.name): [] for scheme in schemes}
     for _ in range(rounds):
         order = schemes[:]
         rng.shuffle(order)
         for scheme in order:
             with pat_overrides(scheme.pat_settings):
                 gc.collect()
-                samples[scheme.name].append(client.batch(scheme.environ, batch))
+                samples[scheme.size, scheme.name].append(client.batch(scheme.environ, batch))
     return samples
 
 
@@ -424,7 +447,8 @@ def gunicorn(cache: str) -> Iterator[int]:
         deadline = time.monotonic() + 60
         while True:
             try:
-                if http_get(port, http_request("/floor", "")) == 200:
+                # Any answer (a 404 for this path) means the server is up.
+                if http_get(port, http_request("/", "")):
                     break
             except OSError:
                 pass
@@ -456,25 +480,22 @@ def http_batch(port: int, raw: bytes, count: int) -> float:
     return statistics.median(durations)
 
 
-def time_over_http(
-    schemes: list[Scheme], rounds: int, batch: int, rng: random.Random
-) -> dict[str, list[float]]:
+def time_over_http(schemes: list[Scheme], rounds: int, batch: int, rng: random.Random) -> Samples:
     with ExitStack() as stack:
         ports = {
             server: stack.enter_context(gunicorn("" if server == "plain" else server))
             for server in dict.fromkeys(scheme.server for scheme in schemes)
         }
-        raws = {s.name: http_request(s.path, s.authorization) for s in schemes}
+        raws = {(s.size, s.name): http_request(s.path, s.authorization) for s in schemes}
         for scheme in schemes:
-            http_batch(ports[scheme.server], raws[scheme.name], batch)
-        samples: dict[str, list[float]] = {scheme.name: [] for scheme in schemes}
+            http_batch(ports[scheme.server], raws[scheme.size, scheme.name], batch)
+        samples: Samples = {(scheme.size, scheme.name): [] for scheme in schemes}
         for _ in range(rounds):
             order = schemes[:]
             rng.shuffle(order)
             for scheme in order:
-                samples[scheme.name].append(
-                    http_batch(ports[scheme.server], raws[scheme.name], batch)
-                )
+                key = (scheme.size, scheme.name)
+                samples[key].append(http_batch(ports[scheme.server], raws[key], batch))
     return samples
 
 

@@ -21,11 +21,12 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import connection, models, transaction
+from django.db import connections, models, transaction
 from knox.models import AuthToken as KnoxToken
 from rest_framework.authtoken.models import Token as AuthToken
 from rest_framework_api_key.models import APIKey
 
+from benchmarks import routing
 from django_pat.models import PersonalAccessToken
 
 FILLER = "filler-"
@@ -105,6 +106,7 @@ def ensure(n: int) -> None:
             for uid in user_ids
         ),
     )
+    connection = connections[routing.current()]
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
@@ -113,10 +115,11 @@ def ensure(n: int) -> None:
 
 def _clear() -> None:
     User = get_user_model()
-    with transaction.atomic():
+    alias = routing.current()
+    with transaction.atomic(using=alias):
         for model in TOKEN_MODELS:
-            model._default_manager.all()._raw_delete(connection.alias)  # type: ignore[attr-defined]
-        User.objects.filter(username__startswith=FILLER)._raw_delete(connection.alias)  # type: ignore[attr-defined]
+            model._default_manager.all()._raw_delete(alias)  # type: ignore[attr-defined]
+        User.objects.filter(username__startswith=FILLER)._raw_delete(alias)  # type: ignore[attr-defined]
 
 
 def _insert_users(n: int) -> list[int]:
@@ -147,6 +150,8 @@ def _insert_users(n: int) -> list[int]:
 
 
 def _converter(field: models.Field[Any, Any]) -> Callable[[Any], Any]:
+    connection = connections[routing.current()]
+
     def convert(value: Any) -> Any:
         return field.get_db_prep_value(value, connection)
 
@@ -156,12 +161,13 @@ def _converter(field: models.Field[Any, Any]) -> Callable[[Any], Any]:
 def _insert(
     model: type[models.Model], attnames: tuple[str, ...], rows: Iterator[tuple[Any, ...]]
 ) -> None:
+    connection = connections[routing.current()]
     table = model._meta.db_table
     columns = [model._meta.get_field(name.removesuffix("_id")).column for name in attnames]
     quoted = ", ".join(connection.ops.quote_name(column) for column in columns)
     started = time.perf_counter()
     count = 0
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             raw = cursor.cursor
             with raw.copy(f"COPY {connection.ops.quote_name(table)} ({quoted}) FROM STDIN") as copy:
@@ -196,7 +202,7 @@ def _sqlite_adapter(
         for index, name in enumerate(attnames)
         if isinstance(model._meta.get_field(name.removesuffix("_id")), models.DateTimeField)
     ]
-    adapt = connection.ops.adapt_datetimefield_value
+    adapt = connections[routing.current()].ops.adapt_datetimefield_value
 
     def convert(row: tuple[Any, ...]) -> tuple[Any, ...]:
         if not datetimes:

@@ -4,7 +4,7 @@ Runs requests through Django's WSGI handler, as the benchmark does, under
 pyinstrument (a statistical profiler: the tree shows where a request's time
 goes without cProfile's per-call overhead); ``--cprofile`` prints cProfile's
 table instead. The database is the benchmark's SQLite file for 1,000 tokens
-unless ``--database`` names another (``BENCH_DATABASE_URL`` form).
+unless ``--database`` names another (a database URL).
 
     python -m benchmarks.profile "django-pat"
     python -m benchmarks.profile "drf authtoken" --requests 5000
@@ -14,11 +14,14 @@ unless ``--database`` names another (``BENCH_DATABASE_URL`` form).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
 
 DATA = Path(__file__).resolve().parent / ".data"
+# The database is the benchmark's default one, whatever it holds.
+SIZE = 1000
 
 
 def main() -> None:
@@ -32,7 +35,7 @@ def main() -> None:
 
     DATA.mkdir(exist_ok=True)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "benchmarks.settings")
-    os.environ["BENCH_DATABASE_URL"] = args.database
+    os.environ["BENCH_DATABASE_URLS"] = json.dumps({SIZE: args.database})
     os.environ["BENCH_REDIS_URL"] = args.redis
     os.environ.setdefault("BENCH_CACHE_PREFIX", f"bench-profile-{os.getpid()}")
     import django
@@ -44,8 +47,8 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     if populate.filler_count() == 0:
-        populate.ensure(1000)
-    schemes, _extra = measure.prepare()
+        populate.ensure(SIZE)
+    schemes, _extra = measure.prepare(SIZE)
     chosen = {scheme.name: scheme for scheme in schemes}.get(args.scheme)
     if chosen is None:
         raise SystemExit(f"no scheme {args.scheme!r}; choose one of {[s.name for s in schemes]}")

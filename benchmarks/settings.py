@@ -1,7 +1,8 @@
 """Django settings of the benchmark site: one trivial DRF view per scheme.
 
 The orchestrator (``python -m benchmarks``) sets the environment:
-``BENCH_DATABASE_URL`` (required), ``BENCH_REDIS_URL`` (the cache django-pat
+``BENCH_DATABASE_URLS`` (required: JSON, table size -> database URL; each
+size is a database alias, see ``benchmarks.routing``), ``BENCH_REDIS_URL`` (the cache django-pat
 uses in cache mode), ``BENCH_CACHE_PREFIX`` (keeps runs apart in a shared
 Redis) and ``BENCH_PAT_CACHE`` (a cache alias: cache mode on from start-up, for the
 gunicorn servers that serve the cached schemes).
@@ -17,6 +18,7 @@ floor as low as DRF goes, so authentication's share of a request is as large
 as it can be: the least flattering setting for every scheme.
 """
 
+import json
 import os
 
 import dj_database_url
@@ -42,11 +44,16 @@ ROOT_URLCONF = "benchmarks.urls"
 WSGI_APPLICATION = "benchmarks.wsgi.application"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-DATABASES = {
-    "default": dj_database_url.parse(
-        os.environ["BENCH_DATABASE_URL"], conn_max_age=None, conn_health_checks=False
-    )
+_URLS = {int(size): url for size, url in json.loads(os.environ["BENCH_DATABASE_URLS"]).items()}
+# Table size -> database alias; the smallest size is the default database.
+BENCH_ALIASES = {
+    size: "default" if size == min(_URLS) else f"tokens_{size}" for size in sorted(_URLS)
 }
+DATABASES = {
+    BENCH_ALIASES[size]: dj_database_url.parse(url, conn_max_age=None, conn_health_checks=False)
+    for size, url in _URLS.items()
+}
+DATABASE_ROUTERS = ["benchmarks.routing.Router"]
 
 _REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 _PREFIX = os.environ.get("BENCH_CACHE_PREFIX", "bench")

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_api_key.permissions import HasAPIKey
 
+from benchmarks import routing
 from django_pat.authentication import PersonalAccessTokenAuthentication
 
 
@@ -20,6 +21,12 @@ class Floor(APIView):
 
     authentication_classes = ()
     permission_classes = (AllowAny,)
+    # The database (table size) this view's requests use; set by urls.py.
+    alias = "default"
+
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        with routing.using(self.alias):
+            return super().dispatch(request, *args, **kwargs)
 
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return Response({"ok": True})
