@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.views.decorators.debug import sensitive_variables
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 
@@ -30,6 +31,7 @@ class PersonalAccessTokenAuthentication(BaseAuthentication):
 
     realm = "api"
 
+    @sensitive_variables("raw")
     def authenticate(self, request: Request) -> tuple[AbstractBaseUser, PersonalAccessToken] | None:
         raw = bearer_token(request)
         if raw is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import unicodedata
 import uuid
 from datetime import datetime
+from datetime import timezone as dt_timezone
 from functools import cache
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -14,6 +15,7 @@ from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from . import tokens
 from .conf import TokenType, pat_settings
@@ -83,6 +85,7 @@ class PersonalAccessTokenQuerySet(models.QuerySet["PersonalAccessToken"]):
 class PersonalAccessTokenManager(
     models.Manager.from_queryset(PersonalAccessTokenQuerySet)  # type: ignore[misc]
 ):
+    @sensitive_variables("secret")
     def provision(
         self,
         user: AbstractBaseUser,
@@ -155,17 +158,31 @@ class PersonalAccessTokenManager(
         return token, secret
 
 
+# Characters that reorder the text around them ("Trojan Source"); in a name
+# they would make one token look like another in lists and the admin.
+_BIDI_CONTROLS = frozenset("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
 def _clean_name(name: object, errors: dict[str, str]) -> str | None:
     if not isinstance(name, str):
-        errors["name"] = "Name must be a string."
+        errors["name"] = f"Name must be a string, not {name!r}."
         return None
     name = name.strip()
+    bad = next(
+        (c for c in name if c in _BIDI_CONTROLS or unicodedata.category(c) in ("Cc", "Cs")),
+        None,
+    )
     if not name:
         errors["name"] = "Name may not be blank."
     elif len(name) > NAME_MAX_LENGTH:
-        errors["name"] = f"Name must be at most {NAME_MAX_LENGTH} characters (it has {len(name)})."
-    elif any(unicodedata.category(char) == "Cc" for char in name):
-        errors["name"] = "Name may not contain control characters."
+        errors["name"] = (
+            f"Name {name[:20]!r}… is {len(name)} characters long; at most "
+            f"{NAME_MAX_LENGTH} are allowed."
+        )
+    elif bad is not None:
+        errors["name"] = (
+            f"Name {name!r} contains the control character U+{ord(bad):04X}, which is not allowed."
+        )
     else:
         return name
     return None
@@ -250,7 +267,12 @@ def _clean_expire_at(
             )
         return None
     if not isinstance(value, datetime) or timezone.is_naive(value):
-        errors["expire_at"] = "Expiry must be a date and time with a time zone."
+        errors["expire_at"] = f"Expiry {value!r} is not a date and time with a time zone."
+        return None
+    try:
+        value.astimezone(dt_timezone.utc)
+    except OverflowError:
+        errors["expire_at"] = f"Expiry {value.isoformat()} is out of range."
         return None
     if value <= now:
         errors["expire_at"] = f"Expiry {value.isoformat()} is not in the future."

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
 from .conf import pat_settings
-from .formats import rfc3339
+from .formats import parse_rfc3339, rfc3339
 from .models import DEFAULT, PersonalAccessToken
 
 __all__ = [
@@ -37,13 +36,8 @@ class UTCDateTimeField(serializers.DateTimeField):
         return rfc3339(value)
 
     def to_internal_value(self, value: Any) -> datetime:
-        parsed = None
-        if isinstance(value, str):
-            try:
-                parsed = parse_datetime(value)
-            except ValueError:
-                parsed = None
-        if parsed is None or timezone.is_naive(parsed):
+        parsed = parse_rfc3339(value) if isinstance(value, str) else None
+        if parsed is None:
             self.fail("invalid", value=value)
         assert parsed is not None
         return parsed
@@ -52,11 +46,11 @@ class UTCDateTimeField(serializers.DateTimeField):
 class StrictCharField(serializers.CharField):
     """A string field that refuses numbers and booleans instead of coercing them."""
 
-    default_error_messages = {"invalid": "Must be a string, not {kind}."}
+    default_error_messages = {"invalid": "Must be a string, not {kind} ({value})."}
 
     def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str):
-            self.fail("invalid", kind=_json_kind(data))
+            self.fail("invalid", kind=_json_kind(data), value=_shorten(json.dumps(data)))
         return super().to_internal_value(data)
 
 
@@ -65,18 +59,29 @@ class TokenTypeField(serializers.ChoiceField):
 
     default_error_messages = {
         "invalid_choice": "{input!r} is not a token type; choose one of {choices}.",
-        "invalid": "Must be a string, not {kind}.",
+        "invalid": "Must be a string, not {kind} ({value}).",
     }
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(choices=list(pat_settings.types), **kwargs)
+        # The choices come from settings when the field is bound to a
+        # serializer, never at import: a bad setting must reach the system
+        # check as an error, not crash the import of this module.
+        super().__init__(choices=[], **kwargs)
+
+    def bind(self, field_name: str, parent: Any) -> None:
+        super().bind(field_name, parent)
+        self.choices = list(pat_settings.types)
 
     def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str):
-            self.fail("invalid", kind=_json_kind(data))
-        if data not in self.choices:
-            self.fail("invalid_choice", input=data, choices=", ".join(self.choices))
+            self.fail("invalid", kind=_json_kind(data), value=_shorten(json.dumps(data)))
+        if data not in pat_settings.types:
+            self.fail("invalid_choice", input=data, choices=", ".join(pat_settings.types))
         return data
+
+
+def _shorten(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _json_kind(value: Any) -> str:

@@ -7,9 +7,11 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_variables
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import exceptions, viewsets
+from rest_framework import exceptions, serializers, viewsets
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -57,11 +59,10 @@ _TOKEN_ID = OpenApiParameter(
 
 
 class PersonalAccessTokenViewSet(viewsets.GenericViewSet[PersonalAccessToken]):
-    """The authenticated user's personal access tokens.
+    """Your personal access tokens: list, provision, look up and revoke them."""
 
-    Override :meth:`get_parent_token` or :meth:`provision` to change how
-    tokens are made without forking the view.
-    """
+    # To change how tokens are made without forking this view, override
+    # get_parent_token() or provision().
 
     serializer_class = PersonalAccessTokenSerializer
     permission_classes = (IsAuthenticated,)
@@ -72,15 +73,25 @@ class PersonalAccessTokenViewSet(viewsets.GenericViewSet[PersonalAccessToken]):
     pagination_class = LinkHeaderPagination
     lookup_url_kwarg = "token_id"
 
+    def get_serializer_class(self) -> type[serializers.BaseSerializer[Any]]:
+        # OPTIONS describes a POST by its request body, not by the response.
+        if self.request is not None and self.request.method == "POST":
+            return ProvisionSerializer
+        return PersonalAccessTokenSerializer
+
     def get_queryset(self) -> PersonalAccessTokenQuerySet:
         return PersonalAccessToken.objects.for_user(self.request.user).select_related("user")
 
     def get_object(self) -> PersonalAccessToken:
         # A malformed id is as unknown as another user's: 404, never a 500.
+        # Only the canonical spelling the API hands out names a token.
+        raw = str(self.kwargs[self.lookup_url_kwarg])
         try:
-            token_id = uuid.UUID(str(self.kwargs[self.lookup_url_kwarg]))
+            token_id = uuid.UUID(raw)
         except ValueError:
             raise Http404 from None
+        if str(token_id) != raw.lower():
+            raise Http404
         try:
             return self.get_queryset().get(pk=token_id)
         except PersonalAccessToken.DoesNotExist:
@@ -158,6 +169,7 @@ class PersonalAccessTokenViewSet(viewsets.GenericViewSet[PersonalAccessToken]):
         request=ProvisionSerializer,
         responses={200: PersonalAccessTokenSerializer, **_errors(400, 401, 403, 404, 429, 500)},
     )
+    @method_decorator(sensitive_variables("secret", "body"))
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         request_serializer = ProvisionSerializer(data=request.data)
         request_serializer.is_valid(raise_exception=True)
@@ -165,7 +177,8 @@ class PersonalAccessTokenViewSet(viewsets.GenericViewSet[PersonalAccessToken]):
             token, secret = self.provision(**request_serializer.provision_arguments())
         except DjangoValidationError as error:
             raise django_errors_to_drf(error) from None
-        body = self.get_serializer(token, context={"secret": secret}).data
+        context = {**self.get_serializer_context(), "secret": secret}
+        body = PersonalAccessTokenSerializer(token, context=context).data
         # The secret is in this response only: no cache may keep a copy.
         return Response(body, headers={"Cache-Control": "no-store"})
 

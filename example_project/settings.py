@@ -118,7 +118,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     # Swagger UI would otherwise send the schema to validator.swagger.io.
-    "SWAGGER_UI_SETTINGS": {"validatorUrl": None, "persistAuthorization": True},
+    "SWAGGER_UI_SETTINGS": {"validatorUrl": None},
 }
 
 DJANGO_PAT: dict[str, object] = {}

@@ -877,3 +877,51 @@ def test_secret_never_reaches_the_database_queries(
     sql = "\n".join(query["sql"] for query in queries)
     assert tokens.digest(token[1]) in sql
     assert token[1][4:36] not in sql
+
+
+def test_token_whose_stored_restriction_no_longer_parses_allows_nobody(
+    token: tuple[PersonalAccessToken, str], api: APIClient
+) -> None:
+    # Written around provision(), e.g. by a raw UPDATE: fail closed, not a 500.
+    PersonalAccessToken.objects.filter(pk=token[0].pk).update(ip_restriction="not-an-ip")
+
+    response = api.get(LIST_URL)
+
+    assert response.status_code == 403
+    assert response.json()["status"] == 403
+
+
+def test_secret_is_hidden_from_error_reports_of_the_authentication_path(
+    token: tuple[PersonalAccessToken, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+
+    import django_pat.verification as verification
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(verification, "_check", broken)
+    request = RequestFactory().get(LIST_URL, HTTP_AUTHORIZATION=f"Bearer {token[1]}")
+    try:
+        authenticate_request(request, token[1])
+    except RuntimeError:
+        report = _report_without_this_files_frames(request)
+    else:  # pragma: no cover
+        pytest.fail("the patched check did not raise")
+
+    assert "database went away" in report
+    assert token[1] not in report
+
+
+def _report_without_this_files_frames(request):
+    """Django's HTML error report from the frame that left this test file on:
+    the test's own locals hold the secret, the library's must not."""
+    import sys
+
+    from django.views.debug import ExceptionReporter
+
+    kind, error, tb = sys.exc_info()
+    while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
+        tb = tb.tb_next
+    assert tb is not None
+    return ExceptionReporter(request, kind, error, tb).get_traceback_html()

@@ -419,3 +419,35 @@ def test_provision_uses_the_type_default_lifetime(
     assert read_write.expire_at is not None
     assert before + timedelta(days=7) <= read_only.expire_at <= after + timedelta(days=7)
     assert before + timedelta(days=20) <= read_write.expire_at <= after + timedelta(days=20)
+
+
+def test_bad_settings_reach_manage_py_check_as_errors_not_a_traceback(tmp_path) -> None:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    (tmp_path / "bad_settings.py").write_text(
+        "from tests.settings import *\n"
+        "DJANGO_PAT = {'TOKEN_PREFIX': 'Bad_Prefix', 'TYPES': {'x': {'methods': ['get']}}}\n"
+    )
+    root = Path(__file__).resolve().parent.parent
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bad_settings",
+        "PYTHONPATH": os.pathsep.join([str(tmp_path), str(root)]),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "django", "check"],
+        env=env,
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode != 0
+    assert "django_pat.E001" in result.stderr
+    assert "TOKEN_PREFIX" in result.stderr
+    assert "Traceback" not in result.stderr

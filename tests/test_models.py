@@ -584,3 +584,79 @@ def test_concurrent_revokes_signal_once(make_token):
     assert results.count(True) == 1
     assert results.count(False) == 7
     assert len(sent) == 1
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param("a\ud800", id="lone-surrogate"),
+        pytest.param("safe\u202etxt.exe", id="right-to-left-override"),
+        pytest.param("x\u2066y", id="left-to-right-isolate"),
+        pytest.param("tab\there", id="tab"),
+    ],
+)
+def test_provision_refuses_names_with_control_characters(user, name):
+    with pytest.raises(ValidationError) as raised:
+        PersonalAccessToken.objects.provision(user, name=name)
+
+    assert "U+" in raised.value.message_dict["name"][0]
+    assert not PersonalAccessToken.objects.exists()
+
+
+def test_provision_accepts_emoji_joined_with_zero_width_joiner(user):
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"
+
+    token, _ = PersonalAccessToken.objects.provision(user, name=f"laptop {family}")
+
+    assert token.name == f"laptop {family}"
+
+
+@override_settings(DJANGO_PAT={"MAX_LIFETIME": None, "DEFAULT_LIFETIME": None})
+def test_provision_refuses_an_expiry_beyond_what_utc_can_hold(user):
+    far = datetime(9999, 12, 31, 23, 59, 59, tzinfo=timezone.get_fixed_timezone(-60))
+
+    with pytest.raises(ValidationError) as raised:
+        PersonalAccessToken.objects.provision(user, name="far", expire_at=far)
+
+    assert "out of range" in raised.value.message_dict["expire_at"][0]
+
+
+def test_secret_is_hidden_from_error_reports_of_provisioning(user, monkeypatch):
+    from django_pat import tokens
+
+    made = []
+    generate = tokens.generate
+
+    def recording_generate(prefix):
+        made.append(generate(prefix))
+        return made[-1]
+
+    def broken_create(**kwargs):
+        raise RuntimeError("insert failed")
+
+    monkeypatch.setattr(tokens, "generate", recording_generate)
+    monkeypatch.setattr(PersonalAccessToken.objects, "create", broken_create)
+    try:
+        PersonalAccessToken.objects.provision(user, name="ci")
+    except RuntimeError:
+        report = _report_without_this_files_frames(None)
+    else:  # pragma: no cover
+        pytest.fail("the patched create did not raise")
+
+    assert "insert failed" in report
+    assert made
+    assert made[0] not in report
+
+
+def _report_without_this_files_frames(request):
+    """Django's HTML error report from the frame that left this test file on:
+    the test's own locals hold the secret, the library's must not."""
+    import sys
+
+    from django.views.debug import ExceptionReporter
+
+    kind, error, tb = sys.exc_info()
+    while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
+        tb = tb.tb_next
+    assert tb is not None
+    return ExceptionReporter(request, kind, error, tb).get_traceback_html()
