@@ -390,6 +390,8 @@ def _moment(value: datetime, text: str) -> str:
 
 def _relative_text(value: datetime) -> str:
     now = timezone.now()
+    if abs(now - value) < timedelta(minutes=1):
+        return "just now" if value <= now else "in under a minute"
     if value <= now:
         return f"{timesince(value, now, depth=1)} ago"
     return f"in {timeuntil(value, now, depth=1)}"

@@ -159,6 +159,22 @@ def test_each_status_has_its_own_look(
     assert f'<span class="pat-status pat-status-{css}">{status}</span>' in row
 
 
+def test_dates_read_as_how_long_ago_with_the_exact_time_on_hover(
+    superuser_client: Client, states: dict[str, PersonalAccessToken]
+) -> None:
+    html = superuser_client.get(CHANGELIST).content.decode()
+
+    def row(name: str) -> str:
+        return next(r for r in html.split("<tr") if states[name].display_prefix in r)
+
+    assert ">just now</time>" in row("used")
+    assert re.search(r">in (2|3)\xa0days</time>", row("soon"))
+    assert re.search(r">1\xa0day ago</time>", row("expired"))
+    assert '<span class="pat-muted">never</span>' in row("never")  # expires
+    assert row("fresh").count('<span class="pat-muted">never</span>') == 1  # never used
+    assert f'datetime="{states["used"].last_used_at.isoformat()}"' in row("used")
+
+
 def test_the_newest_tokens_come_first(
     superuser_client: Client, states: dict[str, PersonalAccessToken]
 ) -> None:
