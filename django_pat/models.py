@@ -318,6 +318,9 @@ class PersonalAccessToken(models.Model):
     class Meta:
         verbose_name = "personal access token"
         ordering = ("-created_at", "-id")
+        # Revoking from the admin needs this permission, not "change": the
+        # admin never edits a token, and revoking is the one thing staff do.
+        permissions = (("revoke_personalaccesstoken", "Can revoke personal access token"),)
         indexes = (
             # The per-user list, newest first.
             models.Index(fields=["user", "-created_at"], name="django_pat_user_created"),

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Permission, User
 from rest_framework.test import APIClient
 
 from django_pat.models import PersonalAccessToken
@@ -93,3 +93,27 @@ def session_api(user: User) -> APIClient:
     client = APIClient(enforce_csrf_checks=True)
     client.force_login(user)
     return client
+
+
+@pytest.fixture
+def make_staff(db: None) -> Callable[..., User]:
+    """A staff user holding the given django_pat permissions, by codename
+    (``"view_personalaccesstoken"``); password ``<username>-password``."""
+
+    def make(username: str, *codenames: str, superuser: bool = False) -> User:
+        staff = User.objects.create_user(
+            username,
+            f"{username}@example.com",
+            f"{username}-password",
+            is_staff=True,
+            is_superuser=superuser,
+        )
+        if codenames:
+            staff.user_permissions.set(
+                Permission.objects.filter(
+                    content_type__app_label="django_pat", codename__in=codenames
+                )
+            )
+        return staff
+
+    return make
