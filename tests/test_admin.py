@@ -794,8 +794,8 @@ def _day(days: int) -> str:
 INVALID = [
     pytest.param({"name": ""}, "name", "Name may not be blank.", id="blank name"),
     pytest.param({"name": "   "}, "name", "Name may not be blank.", id="spaces"),
-    pytest.param({"name": "x" * 101}, "name", "at most 100 characters", id="long name"),
-    pytest.param({"name": "a\x07b"}, "name", "control characters", id="control"),
+    pytest.param({"name": "x" * 101}, "name", "at most 100 are allowed", id="long name"),
+    pytest.param({"name": "a\x07b"}, "name", "control character", id="control"),
     pytest.param({"name": "taken"}, "name", "already have an active token named", id="dup"),
     pytest.param(
         {"ip_restriction": "10.0.0.300"},
