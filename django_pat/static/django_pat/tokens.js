@@ -226,7 +226,9 @@
     secretValue.value = token.token;
     $("pat-copy-status").textContent = "";
     secretPanel.hidden = false;
-    secretPanel.focus();
+    // Focused and selected: Ctrl+C copies it, and a screen reader reads the
+    // warning with it.
+    secretValue.focus();
     secretValue.select();
   }
 
