@@ -16,12 +16,16 @@ package = resources.files("django_pat")
 assert package.joinpath("py.typed").is_file(), "py.typed is missing from the wheel"
 assert package.joinpath("migrations", "0001_initial.py").is_file(), "migration missing"
 assert package.joinpath("migrations", "0002_revoke_permission.py").is_file(), "migration missing"
-admin_files = [
+shipped_files = [
     ("templates", "admin", "django_pat", "personalaccesstoken", "provisioned.html"),
     ("static", "django_pat", "admin", "tokens.js"),
     ("static", "django_pat", "admin", "tokens.css"),
+    ("templates", "django_pat", "tokens.html"),
+    ("templates", "django_pat", "base.html"),
+    ("static", "django_pat", "tokens.js"),
+    ("static", "django_pat", "tokens.css"),
 ]
-for parts in admin_files:
+for parts in shipped_files:
     assert package.joinpath(*parts).is_file(), f"{'/'.join(parts)} is missing from the wheel"
 
 settings.configure(
