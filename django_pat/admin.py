@@ -71,14 +71,6 @@ STATUS_LABELS = {
 }
 
 
-def token_status(token: PersonalAccessToken) -> str:
-    """One of :data:`STATUS_LABELS`'s keys, from the model's own rules."""
-    status = token.status
-    if status == "active" and not token.is_active():
-        return "user_inactive"
-    return status
-
-
 def _token_queryset(queryset: QuerySet[PersonalAccessToken]) -> PersonalAccessTokenQuerySet:
     # The admin hands on querysets of the model's default manager.
     return cast(PersonalAccessTokenQuerySet, queryset)
@@ -89,7 +81,7 @@ class TokenDisplay:
 
     @admin.display(description="status")
     def status_badge(self, token: PersonalAccessToken) -> str:
-        status = token_status(token)
+        status = token.status
         return format_html(
             '<span class="pat-status pat-status-{}">{}</span>', status, STATUS_LABELS[status]
         )

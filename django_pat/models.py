@@ -351,10 +351,13 @@ class PersonalAccessToken(models.Model):
 
     @property
     def status(self) -> str:
-        """``"revoked"``, ``"expired"`` or ``"active"``; revocation wins."""
+        """Why the token does or does not authenticate: ``"revoked"``,
+        ``"expired"``, ``"user_inactive"`` or ``"active"``, in that order."""
         if self.revoked_at is not None:
             return "revoked"
-        return "expired" if self.is_expired() else "active"
+        if self.is_expired():
+            return "expired"
+        return "active" if getattr(self.user, "is_active", True) else "user_inactive"
 
     def revoke(self) -> bool:
         """Revoke the token now; True if this call revoked it.

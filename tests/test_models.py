@@ -453,6 +453,13 @@ def test_is_active_and_status(population, state, is_active, status):
     assert token.status == status
 
 
+def test_status_of_a_deactivated_users_token(token):
+    token[0].user.is_active = False
+
+    assert token[0].is_active() is False
+    assert token[0].status == "user_inactive"
+
+
 # --- the secret never reaches the database ---------------------------------
 
 
