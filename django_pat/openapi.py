@@ -1,5 +1,7 @@
 """drf-spectacular extensions, loaded by the app so that every project using
-the authentication class gets the bearer scheme and the named type enum."""
+the endpoints gets a correct schema for them: the bearer scheme, the named
+type enum, a plain array for the list, and component names that cannot clash
+with a project's own ``Error`` or ``Provision`` serializers."""
 
 from __future__ import annotations
 
@@ -7,14 +9,27 @@ from typing import TYPE_CHECKING, Any
 
 from drf_spectacular.extensions import (
     OpenApiAuthenticationExtension,
+    OpenApiSerializerExtension,
     OpenApiSerializerFieldExtension,
+    OpenApiViewExtension,
 )
 from drf_spectacular.plumbing import build_bearer_security_scheme_object
 
 from .conf import pat_settings
+from .models import NAME_MAX_LENGTH
 
 if TYPE_CHECKING:
     from drf_spectacular.openapi import AutoSchema
+    from rest_framework.views import APIView
+
+__all__ = ["COMPONENT_NAMES"]
+
+# Serializer class -> component name, namespaced like the app's own names.
+COMPONENT_NAMES = {
+    "ProvisionSerializer": "PersonalAccessTokenProvisionRequest",
+    "RevokeResponseSerializer": "PersonalAccessTokenRevokeResponse",
+    "ErrorSerializer": "PersonalAccessTokenError",
+}
 
 
 class PersonalAccessTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
@@ -43,3 +58,51 @@ class TokenTypeFieldExtension(OpenApiSerializerFieldExtension):  # type: ignore[
             "enum": list(pat_settings.types),
             "description": "The kind of token: which HTTP methods it allows.",
         }
+
+
+class _NamedSerializer(OpenApiSerializerExtension):  # type: ignore[no-untyped-call]
+    def get_name(self, auto_schema: AutoSchema, direction: Any) -> str:
+        return COMPONENT_NAMES[self.target.__class__.__name__]
+
+
+class ErrorSchema(_NamedSerializer):
+    target_class = "django_pat.serializers.ErrorSerializer"
+
+
+class RevokeResponseSchema(_NamedSerializer):
+    target_class = "django_pat.serializers.RevokeResponseSerializer"
+
+
+class ProvisionRequestSchema(_NamedSerializer):
+    """The request with the rules the serializer leaves to ``provision()``."""
+
+    target_class = "django_pat.serializers.ProvisionSerializer"
+
+    def map_serializer(self, auto_schema: AutoSchema, direction: Any) -> dict[str, Any]:
+        schema: dict[str, Any] = auto_schema._map_serializer(
+            self.target, direction, bypass_extensions=True
+        )
+        properties = schema["properties"]
+        properties["name"].update(minLength=1, maxLength=NAME_MAX_LENGTH)
+        properties["type"]["default"] = pat_settings.default_type.name
+        # Unknown fields are a 400: a mistyped ip_restriction must never
+        # silently make an unrestricted token.
+        schema["additionalProperties"] = False
+        return schema
+
+
+class PersonalAccessTokenViewSchema(OpenApiViewExtension):  # type: ignore[no-untyped-call]
+    """The list is a plain JSON array whether or not it is paged (the paging is
+    in the ``Link`` and ``X-Total-Count`` headers, documented on the view), so
+    the schema must not wrap it in a ``Paginated…List`` component."""
+
+    target_class = "django_pat.views.PersonalAccessTokenViewSet"
+
+    def view_replacement(self) -> type[APIView]:
+        class Documented(self.target):  # type: ignore[name-defined,misc]
+            pagination_class = None
+
+        Documented.__name__ = self.target.__name__
+        Documented.__qualname__ = self.target.__qualname__
+        Documented.__doc__ = self.target.__doc__
+        return Documented
