@@ -65,21 +65,21 @@ class _NamedSerializer(OpenApiSerializerExtension):  # type: ignore[no-untyped-c
         return COMPONENT_NAMES[self.target.__class__.__name__]
 
 
-class ErrorSchema(_NamedSerializer):
+class ErrorSchema(_NamedSerializer):  # type: ignore[no-untyped-call]
     target_class = "django_pat.serializers.ErrorSerializer"
 
 
-class RevokeResponseSchema(_NamedSerializer):
+class RevokeResponseSchema(_NamedSerializer):  # type: ignore[no-untyped-call]
     target_class = "django_pat.serializers.RevokeResponseSerializer"
 
 
-class ProvisionRequestSchema(_NamedSerializer):
+class ProvisionRequestSchema(_NamedSerializer):  # type: ignore[no-untyped-call]
     """The request with the rules the serializer leaves to ``provision()``."""
 
     target_class = "django_pat.serializers.ProvisionSerializer"
 
     def map_serializer(self, auto_schema: AutoSchema, direction: Any) -> dict[str, Any]:
-        schema: dict[str, Any] = auto_schema._map_serializer(
+        schema: dict[str, Any] = auto_schema._map_serializer(  # type: ignore[no-untyped-call]
             self.target, direction, bypass_extensions=True
         )
         properties = schema["properties"]

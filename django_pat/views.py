@@ -191,7 +191,10 @@ class PersonalAccessTokenViewSet(viewsets.GenericViewSet[PersonalAccessToken]):
         description="Makes a token for your account. The response is the only place the "
         "secret `token` ever appears: store it now.",
         request=ProvisionSerializer,
-        responses={200: OpenApiResponse(PersonalAccessTokenSerializer, "OK"), **_errors(400, 401, 403, 404, 429, 500)},
+        responses={
+            200: OpenApiResponse(PersonalAccessTokenSerializer, "OK"),
+            **_errors(400, 401, 403, 404, 429, 500),
+        },
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         request_serializer = ProvisionSerializer(data=request.data)
@@ -209,7 +212,10 @@ class PersonalAccessTokenViewSet(viewsets.GenericViewSet[PersonalAccessToken]):
         summary="Get a personal access token",
         description="One of your tokens; another user's token is a 404.",
         parameters=[_TOKEN_ID],
-        responses={200: OpenApiResponse(PersonalAccessTokenSerializer, "OK"), **_errors(400, 401, 403, 404, 429, 500)},
+        responses={
+            200: OpenApiResponse(PersonalAccessTokenSerializer, "OK"),
+            **_errors(400, 401, 403, 404, 429, 500),
+        },
     )
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return Response(self.get_serializer(self.get_object()).data)
@@ -220,7 +226,10 @@ class PersonalAccessTokenViewSet(viewsets.GenericViewSet[PersonalAccessToken]):
         description="The token stops working at once and stays in the list with "
         "`active: false`. Revoking it again answers 200 again; another user's token is a 404.",
         parameters=[_TOKEN_ID],
-        responses={200: OpenApiResponse(RevokeResponseSerializer, "OK"), **_errors(400, 401, 403, 404, 429, 500)},
+        responses={
+            200: OpenApiResponse(RevokeResponseSerializer, "OK"),
+            **_errors(400, 401, 403, 404, 429, 500),
+        },
     )
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         self.get_object().revoke()

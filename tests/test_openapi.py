@@ -202,9 +202,9 @@ def test_provisioning_request_component(schema):
     assert properties["expireAt"]["format"] == "date-time"
     assert properties["type"]["default"] == "read_write"
     assert properties["type"]["allOf"] == [{"$ref": "#/components/schemas/PersonalAccessTokenType"}]
-    assert "IP restriction for the personal access token" in properties["ipRestriction"][
-        "description"
-    ]
+    assert (
+        "IP restriction for the personal access token" in properties["ipRestriction"]["description"]
+    )
 
 
 def test_revoke_response_component(schema):
