@@ -134,6 +134,7 @@ def free_port() -> int:
 @dataclass
 class Demo:
     output: str
+    errors: str
     demo_password: str
     admin_password: str
     token: str
@@ -160,7 +161,9 @@ def demo(environment) -> Demo:
     assert demo_password, output
     assert admin_password, output
     assert token, output
-    return Demo(output, demo_password.group(1), admin_password.group(1), token.group(1))
+    return Demo(
+        output, result.stderr, demo_password.group(1), admin_password.group(1), token.group(1)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -454,3 +457,35 @@ def test_admin_static_files_are_served_with_debug_off(browser):
 
     assert reply.status == 200
     assert reply.headers["Content-Type"].startswith("text/css")
+
+
+# --- the audit log (example_project/audit.py) --------------------------------
+
+
+def test_audit_log_records_token_events_without_secrets(browser, demo, site_dir):
+    headers = bearer(demo.token, **{"Content-Type": "application/json"})
+    made = browser.request(
+        "POST", "api/personal-access-tokens", json.dumps({"name": "audited"}).encode(), headers
+    ).json()
+    browser.request("DELETE", f"api/personal-access-tokens/{made['id']}", None, headers)
+    refused = browser.get("api/personal-access-tokens", **bearer(made["token"]))
+    assert refused.status == 401
+
+    log = (site_dir / "runserver.log").read_text()
+
+    prefix = made["displayPrefix"]
+    assert f"token provisioned: id={made['id']} prefix={prefix} user=demo name='audited'" in log
+    assert f"token revoked: id={made['id']} prefix={prefix} user=demo" in log
+    assert (
+        f"token refused: reason=revoked id={made['id']} prefix={prefix} ip=127.0.0.1 "
+        "request=GET /api/personal-access-tokens"
+    ) in log
+    for secret in (made["token"], demo.token):
+        assert secret not in log
+        assert secret[len(prefix) :] not in log
+
+
+def test_demo_logs_its_token_without_the_secret(demo):
+    assert demo.token in demo.output
+    assert "token provisioned: " in demo.errors
+    assert demo.token not in demo.errors
