@@ -85,6 +85,9 @@ class ProvisionRequestSchema(_NamedSerializer):  # type: ignore[no-untyped-call]
         properties = schema["properties"]
         properties["name"].update(minLength=1, maxLength=NAME_MAX_LENGTH)
         properties["type"]["default"] = pat_settings.default_type.name
+        # null ("never expires") is a 400 while every type has a maximum lifetime.
+        if all(t.max_lifetime is not None for t in pat_settings.types.values()):
+            properties["expireAt"].pop("nullable", None)
         # Unknown fields are a 400: a mistyped ip_restriction must never
         # silently make an unrestricted token.
         schema["additionalProperties"] = False

@@ -8,7 +8,12 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+)
 from rest_framework import exceptions, viewsets
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import JSONRenderer
@@ -191,6 +196,19 @@ class PersonalAccessTokenViewSet(viewsets.GenericViewSet[PersonalAccessToken]):
         description="Makes a token for your account. The response is the only place the "
         "secret `token` ever appears: store it now.",
         request=ProvisionSerializer,
+        examples=[
+            OpenApiExample(
+                "A read-only token for CI",
+                value={
+                    "name": "ci",
+                    "type": "read_only",
+                    "ipRestriction": "192.0.2.0/24, 2001:db8::1",
+                    "expireAt": "2030-01-31T12:00:00Z",
+                },
+                request_only=True,
+            ),
+            OpenApiExample("Defaults for the rest", value={"name": "laptop"}, request_only=True),
+        ],
         responses={
             200: OpenApiResponse(PersonalAccessTokenSerializer, "OK"),
             **_errors(400, 401, 403, 404, 429, 500),

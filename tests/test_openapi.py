@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from django.test import override_settings
+from django.utils import timezone
 
 from django_pat.openapi import COMPONENT_NAMES
 
@@ -198,13 +199,28 @@ def test_provisioning_request_component(schema):
     assert set(properties) == {"name", "type", "ipRestriction", "expireAt"}
     assert (properties["name"]["minLength"], properties["name"]["maxLength"]) == (1, 100)
     assert properties["ipRestriction"]["nullable"] is True
-    assert properties["expireAt"]["nullable"] is True
+    assert "nullable" not in properties["expireAt"]  # a maximum lifetime applies
     assert properties["expireAt"]["format"] == "date-time"
     assert properties["type"]["default"] == "read_write"
     assert properties["type"]["allOf"] == [{"$ref": "#/components/schemas/PersonalAccessTokenType"}]
     assert (
         "IP restriction for the personal access token" in properties["ipRestriction"]["description"]
     )
+
+
+def test_provisioning_request_has_examples_that_the_api_accepts(schema, api):
+    examples = operation(schema, "post", detail=False)["requestBody"]["content"][
+        "application/json"
+    ]["examples"]
+
+    assert len(examples) == 2
+    for example in examples.values():
+        value = dict(example["value"])
+        if "expireAt" in value:
+            # Within the maximum lifetime from whenever the test runs.
+            value["expireAt"] = (timezone.now() + timedelta(days=30)).isoformat()
+        response = api.post("/api/personal-access-tokens", value, format="json")
+        assert response.status_code == 200, response.json()
 
 
 def test_revoke_response_component(schema):
@@ -238,7 +254,7 @@ def test_bearer_scheme_is_offered_on_every_operation(schema):
     DJANGO_PAT={
         "TYPES": {
             "deploy": {"methods": ["GET", "POST"], "max_lifetime": timedelta(days=7)},
-            "admin": {"methods": "*"},
+            "admin": {"methods": "*", "max_lifetime": None},
         },
         "DEFAULT_TYPE": "deploy",
         "DEFAULT_LIFETIME": timedelta(days=1),
@@ -250,6 +266,15 @@ def test_schema_follows_the_configured_types(tmp_path):
     assert components(schema)["PersonalAccessTokenType"]["enum"] == ["deploy", "admin"]
     request = components(schema)["PersonalAccessTokenProvisionRequest"]
     assert request["properties"]["type"]["default"] == "deploy"
+    # "admin" has no maximum lifetime: a token of it may never expire.
+    assert request["properties"]["expireAt"]["nullable"] is True
+
+
+@override_settings(DJANGO_PAT={"MAX_LIFETIME": None})
+def test_expire_at_is_nullable_without_a_maximum(tmp_path):
+    request = components(generate(tmp_path))["PersonalAccessTokenProvisionRequest"]
+
+    assert request["properties"]["expireAt"]["nullable"] is True
 
 
 @override_settings(DJANGO_PAT={"TOKEN_PREFIX": "acme"})
