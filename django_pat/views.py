@@ -200,7 +200,7 @@ class PersonalAccessTokenViewSet(viewsets.GenericViewSet[PersonalAccessToken]):
             OpenApiExample(
                 "A read-only token for CI",
                 value={
-                    "name": "ci",
+                    "name": "ci read-only",
                     "type": "read_only",
                     "ipRestriction": "192.0.2.0/24, 2001:db8::1",
                     "expireAt": "2030-01-31T12:00:00Z",
