@@ -3,6 +3,7 @@ then ``manage.py runserver`` with DEBUG off, driven over real HTTP."""
 
 from __future__ import annotations
 
+import contextlib
 import http.cookiejar
 import json
 import os
@@ -166,40 +167,46 @@ def demo(environment) -> Demo:
     )
 
 
+@contextlib.contextmanager
+def runserver(manage_py: Path, environment: dict[str, str], log_path: Path):
+    """``manage.py runserver --noreload`` on a free port; yields its base URL."""
+    port = free_port()
+    with log_path.open("w") as log:
+        process = subprocess.Popen(  # noqa: S603
+            [sys.executable, str(manage_py), "runserver", "--noreload", f"127.0.0.1:{port}"],
+            cwd=manage_py.parent,
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            deadline = time.monotonic() + STARTUP_TIMEOUT
+            while True:
+                if process.poll() is not None:
+                    pytest.fail(f"runserver exited: {log_path.read_text()}")
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        pytest.fail(f"runserver did not start in {STARTUP_TIMEOUT} s")
+                    time.sleep(0.2)
+            yield f"http://127.0.0.1:{port}/"
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+
+
 @pytest.fixture(scope="module")
 def server(demo, environment, site_dir):
-    """``manage.py runserver --noreload`` with DEBUG off; yields its base URL."""
-    port = free_port()
-    log = (site_dir / "runserver.log").open("w")
-    process = subprocess.Popen(  # noqa: S603
-        [sys.executable, str(MANAGE), "runserver", "--noreload", f"127.0.0.1:{port}"],
-        cwd=ROOT,
-        env={**environment, "DJANGO_DEBUG": "0"},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"runserver exited: {(site_dir / 'runserver.log').read_text()}")
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"runserver did not start in {STARTUP_TIMEOUT} s")
-                time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-        log.close()
+    """The example site under runserver with DEBUG off; yields its base URL."""
+    with runserver(MANAGE, {**environment, "DJANGO_DEBUG": "0"}, site_dir / "runserver.log") as url:
+        yield url
 
 
 @pytest.fixture
