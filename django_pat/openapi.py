@@ -24,13 +24,6 @@ if TYPE_CHECKING:
 
 __all__ = ["COMPONENT_NAMES"]
 
-# Serializer class -> component name, namespaced like the app's own names.
-COMPONENT_NAMES = {
-    "ProvisionSerializer": "PersonalAccessTokenProvisionRequest",
-    "RevokeResponseSerializer": "PersonalAccessTokenRevokeResponse",
-    "ErrorSerializer": "PersonalAccessTokenError",
-}
-
 
 class PersonalAccessTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
     target_class = "django_pat.authentication.PersonalAccessTokenAuthentication"
@@ -61,22 +54,27 @@ class TokenTypeFieldExtension(OpenApiSerializerFieldExtension):  # type: ignore[
 
 
 class _NamedSerializer(OpenApiSerializerExtension):  # type: ignore[no-untyped-call]
+    component_name: str
+
     def get_name(self, auto_schema: AutoSchema, direction: Any) -> str:
-        return COMPONENT_NAMES[self.target.__class__.__name__]
+        return self.component_name
 
 
 class ErrorSchema(_NamedSerializer):  # type: ignore[no-untyped-call]
     target_class = "django_pat.serializers.ErrorSerializer"
+    component_name = "PersonalAccessTokenError"
 
 
 class RevokeResponseSchema(_NamedSerializer):  # type: ignore[no-untyped-call]
     target_class = "django_pat.serializers.RevokeResponseSerializer"
+    component_name = "PersonalAccessTokenRevokeResponse"
 
 
 class ProvisionRequestSchema(_NamedSerializer):  # type: ignore[no-untyped-call]
     """The request with the rules the serializer leaves to ``provision()``."""
 
     target_class = "django_pat.serializers.ProvisionSerializer"
+    component_name = "PersonalAccessTokenProvisionRequest"
 
     def map_serializer(self, auto_schema: AutoSchema, direction: Any) -> dict[str, Any]:
         schema: dict[str, Any] = auto_schema._map_serializer(  # type: ignore[no-untyped-call]
@@ -92,6 +90,16 @@ class ProvisionRequestSchema(_NamedSerializer):  # type: ignore[no-untyped-call]
         # silently make an unrestricted token.
         schema["additionalProperties"] = False
         return schema
+
+
+# Namespaced like the app's own names, so they cannot clash with a project's.
+COMPONENT_NAMES = [
+    "PersonalAccessToken",
+    "PersonalAccessTokenType",
+    ErrorSchema.component_name,
+    ProvisionRequestSchema.component_name,
+    RevokeResponseSchema.component_name,
+]
 
 
 class PersonalAccessTokenViewSchema(OpenApiViewExtension):  # type: ignore[no-untyped-call]

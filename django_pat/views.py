@@ -136,9 +136,15 @@ class PersonalAccessTokenViewSet(viewsets.GenericViewSet[PersonalAccessToken]):
         return super().get_authenticate_header(request) or 'Bearer realm="api"'
 
     def get_parent_token(self) -> PersonalAccessToken | None:
-        """The token that authenticated this request, if one did."""
+        """The token that authenticated this request, if one did: DRF's, or
+        the middleware's when DRF itself only knows the session it set."""
         auth = self.request.auth
-        return auth if isinstance(auth, PersonalAccessToken) else None
+        if isinstance(auth, PersonalAccessToken):
+            return auth
+        token = getattr(self.request._request, "personal_access_token", None)
+        if isinstance(token, PersonalAccessToken) and token.user_id == self.request.user.pk:
+            return token
+        return None
 
     def provision(self, **arguments: Any) -> tuple[PersonalAccessToken, str]:
         """Make the token; the one call every provisioning goes through."""

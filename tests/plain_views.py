@@ -5,6 +5,9 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
+from rest_framework.authentication import SessionAuthentication
+
+from django_pat.views import PersonalAccessTokenViewSet
 
 
 def _body(request: HttpRequest, user) -> JsonResponse:
@@ -31,7 +34,15 @@ def private(request: HttpRequest) -> JsonResponse:
     return _body(request, request.user)
 
 
+class SessionOnlyViewSet(PersonalAccessTokenViewSet):
+    """The endpoints in a project whose DRF knows only sessions, with the
+    middleware putting the token's user on the request."""
+
+    authentication_classes = (SessionAuthentication,)
+
+
 urlpatterns = [
+    path("session-only/tokens", SessionOnlyViewSet.as_view({"get": "list", "post": "create"})),
     path("whoami", whoami),
     path("async-whoami", async_whoami),
     path("private", private),

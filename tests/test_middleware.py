@@ -315,3 +315,41 @@ def test_check_refuses_the_middleware_before_authentication(settings):
 
 def test_check_ignores_entries_it_cannot_import(settings):
     assert middleware_errors(settings, ["no.such.Middleware", MIDDLEWARE]) == []
+
+
+# --- DRF views behind the middleware alone -------------------------------------
+
+
+def test_token_via_middleware_cannot_provision_beyond_itself(make_token):
+    """With only SessionAuthentication in DRF, the middleware's token is still
+    the parent: an omitted restriction and expiry are inherited, not widened."""
+    parent, secret = make_token(
+        ip_restriction="127.0.0.0/8", expire_at=timezone.now() + timedelta(days=2)
+    )
+    client = Client(enforce_csrf_checks=True)
+
+    made = client.post(
+        "/session-only/tokens", {"name": "child"}, content_type="application/json", **bearer(secret)
+    )
+    wider = client.post(
+        "/session-only/tokens",
+        {"name": "wider", "ipRestriction": None},
+        content_type="application/json",
+        **bearer(secret),
+    )
+
+    assert made.status_code == 200, made.content
+    assert made.json()["ipRestriction"] == "127.0.0.0/8"
+    assert made.json()["expireAt"] == parent.expire_at.isoformat().replace("+00:00", "Z")
+    assert wider.status_code == 400
+    assert "ipRestriction" in wider.json()["errors"]
+
+
+def test_session_via_drf_alone_has_no_parent(user):
+    client = Client()
+    client.force_login(user)
+
+    made = client.post("/session-only/tokens", {"name": "free"}, content_type="application/json")
+
+    assert made.status_code == 200
+    assert made.json()["ipRestriction"] is None
