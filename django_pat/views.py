@@ -209,7 +209,6 @@ class PersonalAccessTokenViewSet(viewsets.GenericViewSet[PersonalAccessToken]):
                     "name": "ci read-only",
                     "type": "read_only",
                     "ipRestriction": "192.0.2.0/24, 2001:db8::1",
-                    "expireAt": "2030-01-31T12:00:00Z",
                 },
                 request_only=True,
             ),
