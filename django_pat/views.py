@@ -10,7 +10,12 @@ from django.http import Http404
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_variables
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+)
 from rest_framework import exceptions, serializers, viewsets
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import JSONRenderer
@@ -56,6 +61,42 @@ def _errors(*codes: int) -> dict[int, OpenApiResponse]:
 _TOKEN_ID = OpenApiParameter(
     "token_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The token's id."
 )
+
+_LIST_PARAMETERS = [
+    OpenApiParameter(
+        "active", OpenApiTypes.BOOL, description="Only active, or only inactive, tokens."
+    ),
+    OpenApiParameter(
+        "type",
+        {"$ref": "#/components/schemas/PersonalAccessTokenType"},
+        description="Only tokens of this type.",
+    ),
+    OpenApiParameter(
+        LinkHeaderPagination.limit_query_param,
+        {"type": "integer", "minimum": 1, "maximum": LinkHeaderPagination.max_limit},
+        description=f"Page size, 1 to {LinkHeaderPagination.max_limit}. Without it, the whole "
+        "list; with it, the Link and X-Total-Count headers.",
+    ),
+    OpenApiParameter(
+        LinkHeaderPagination.offset_query_param,
+        {"type": "integer", "minimum": 0, "maximum": LinkHeaderPagination.max_offset},
+        description="How many tokens to skip; only with limit.",
+    ),
+    OpenApiParameter(
+        "Link",
+        OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        response=[200],
+        description='With limit: the neighbouring pages (RFC 8288, rel="next" and rel="prev").',
+    ),
+    OpenApiParameter(
+        "X-Total-Count",
+        OpenApiTypes.INT,
+        OpenApiParameter.HEADER,
+        response=[200],
+        description="With limit: how many tokens match, on all pages.",
+    ),
+]
 
 
 class PersonalAccessTokenViewSet(viewsets.GenericViewSet[PersonalAccessToken]):
@@ -106,9 +147,15 @@ class PersonalAccessTokenViewSet(viewsets.GenericViewSet[PersonalAccessToken]):
         return super().get_authenticate_header(request) or 'Bearer realm="api"'
 
     def get_parent_token(self) -> PersonalAccessToken | None:
-        """The token that authenticated this request, if one did."""
+        """The token that authenticated this request, if one did: DRF's, or
+        the middleware's when DRF itself only knows the session it set."""
         auth = self.request.auth
-        return auth if isinstance(auth, PersonalAccessToken) else None
+        if isinstance(auth, PersonalAccessToken):
+            return auth
+        token = getattr(self.request._request, "personal_access_token", None)
+        if isinstance(token, PersonalAccessToken) and token.user_id == self.request.user.pk:
+            return token
+        return None
 
     def provision(self, **arguments: Any) -> tuple[PersonalAccessToken, str]:
         """Make the token; the one call every provisioning goes through."""
@@ -144,14 +191,12 @@ class PersonalAccessTokenViewSet(viewsets.GenericViewSet[PersonalAccessToken]):
     @extend_schema(
         operation_id="list_personal_access_tokens",
         summary="list personal access tokens for your account",
-        parameters=[
-            OpenApiParameter(
-                "active", OpenApiTypes.BOOL, description="Only active, or only inactive, tokens."
-            ),
-            OpenApiParameter("type", OpenApiTypes.STR, description="Only tokens of this type."),
-        ],
+        description="Your tokens, newest first, revoked and expired ones included "
+        "(with `active: false`). The body is always a JSON array; `limit` and `offset` "
+        "page it, with the paging in the `Link` and `X-Total-Count` headers.",
+        parameters=_LIST_PARAMETERS,
         responses={
-            200: PersonalAccessTokenSerializer(many=True),
+            200: OpenApiResponse(PersonalAccessTokenSerializer(many=True), "OK"),
             **_errors(400, 401, 403, 404, 429, 500),
         },
     )
@@ -165,9 +210,25 @@ class PersonalAccessTokenViewSet(viewsets.GenericViewSet[PersonalAccessToken]):
     @extend_schema(
         operation_id="provision_personal_access_token",
         summary="Provision a personal access token",
-        description="The response is the only place the secret `token` ever appears.",
+        description="Makes a token for your account. The response is the only place the "
+        "secret `token` ever appears: store it now.",
         request=ProvisionSerializer,
-        responses={200: PersonalAccessTokenSerializer, **_errors(400, 401, 403, 404, 429, 500)},
+        examples=[
+            OpenApiExample(
+                "A read-only token for CI",
+                value={
+                    "name": "ci read-only",
+                    "type": "read_only",
+                    "ipRestriction": "192.0.2.0/24, 2001:db8::1",
+                },
+                request_only=True,
+            ),
+            OpenApiExample("Defaults for the rest", value={"name": "laptop"}, request_only=True),
+        ],
+        responses={
+            200: OpenApiResponse(PersonalAccessTokenSerializer, "OK"),
+            **_errors(400, 401, 403, 404, 429, 500),
+        },
     )
     @method_decorator(sensitive_variables("secret", "body"))
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -185,8 +246,12 @@ class PersonalAccessTokenViewSet(viewsets.GenericViewSet[PersonalAccessToken]):
     @extend_schema(
         operation_id="get_personal_access_token",
         summary="Get a personal access token",
+        description="One of your tokens; another user's token is a 404.",
         parameters=[_TOKEN_ID],
-        responses={200: PersonalAccessTokenSerializer, **_errors(400, 401, 403, 404, 429, 500)},
+        responses={
+            200: OpenApiResponse(PersonalAccessTokenSerializer, "OK"),
+            **_errors(400, 401, 403, 404, 429, 500),
+        },
     )
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return Response(self.get_serializer(self.get_object()).data)
@@ -194,8 +259,13 @@ class PersonalAccessTokenViewSet(viewsets.GenericViewSet[PersonalAccessToken]):
     @extend_schema(
         operation_id="revoke_personal_access_token",
         summary="Revoke a personal access token",
+        description="The token stops working at once and stays in the list with "
+        "`active: false`. Revoking it again answers 200 again; another user's token is a 404.",
         parameters=[_TOKEN_ID],
-        responses={200: RevokeResponseSerializer, **_errors(400, 401, 403, 404, 429, 500)},
+        responses={
+            200: OpenApiResponse(RevokeResponseSerializer, "OK"),
+            **_errors(400, 401, 403, 404, 429, 500),
+        },
     )
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         self.get_object().revoke()

@@ -126,6 +126,11 @@ DJANGO_PAT: dict[str, object] = {}
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"django_pat": {"handlers": ["console"], "level": "INFO"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {
+        "django_pat": {"handlers": ["console"], "level": "INFO"},
+        # example_project/audit.py: a line per provisioned, revoked or refused token.
+        "example_project.audit": {"handlers": ["console"], "level": "INFO"},
+    },
 }

@@ -52,4 +52,12 @@ user = User.objects.create_user("packaged")
 token, secret = PersonalAccessToken.objects.provision(user, name="from the wheel")
 request = RequestFactory().get("/", HTTP_AUTHORIZATION=f"Bearer {secret}")
 assert authenticate_request(request, secret) == token
+
+# The management commands ship too.
+from io import StringIO  # noqa: E402
+
+listing = StringIO()
+call_command("pat_list", "packaged", stdout=listing)
+assert "from the wheel" in listing.getvalue(), listing.getvalue()
+assert secret not in listing.getvalue()
 print(f"installed django_pat from {package} works")

@@ -206,6 +206,9 @@ BAD_SETTINGS: list[tuple[str, Any, str]] = [
     ("proxies not an address", {"TRUSTED_PROXIES": ["proxy.internal"]}, "proxy.internal"),
     ("proxies host bits set", {"TRUSTED_PROXIES": ["10.0.0.5/8"]}, "10.0.0.5/8"),
     ("proxies entry a number", {"TRUSTED_PROXIES": ["10.0.0.1", 10]}, "[10]"),
+    ("revoke on deactivation None", {"REVOKE_ON_USER_DEACTIVATION": None}, "REVOKE_ON_USER"),
+    ("revoke on deactivation 1", {"REVOKE_ON_USER_DEACTIVATION": 1}, "REVOKE_ON_USER"),
+    ("revoke on deactivation a string", {"REVOKE_ON_USER_DEACTIVATION": "yes"}, "REVOKE_ON"),
 ]
 
 BAD_IDS = [case[0] for case in BAD_SETTINGS]
@@ -283,6 +286,8 @@ def test_every_bad_key_is_reported_at_once() -> None:
         {"TRUSTED_PROXIES": 2},
         {"TRUSTED_PROXIES": ["10.0.0.0/8", "192.0.2.7", "2001:db8::/32"]},
         {"TRUSTED_PROXIES": ("10.0.0.1",)},
+        {"REVOKE_ON_USER_DEACTIVATION": True},
+        {"REVOKE_ON_USER_DEACTIVATION": False},
         {"TYPES": {"admin": {"methods": "*"}}, "DEFAULT_TYPE": "admin"},
         {"TYPES": {"read_write": {"methods": ("GET", "POST")}}},
         {
