@@ -17,7 +17,6 @@ import pytest
 
 from tests.test_example_project import ROOT, Browser, bearer, runserver
 from tests.test_fuzzing import CONFIG, ST, TIMEOUT
-from tests.test_swagger_ui import CHROMIUM, browser, offline_page  # noqa: F401 (fixtures)
 
 README = ROOT / "README.md"
 USERNAME = "alice"
@@ -163,9 +162,9 @@ def test_schemathesis_accepts_the_schema(server, secret, tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="needs Chromium: apt-get install -y chromium")
-def test_swagger_ui_works_offline(offline_page, server):  # noqa: F811
-    page = offline_page
+@pytest.mark.browser
+def test_swagger_ui_works_offline(offline_page, server):
+    page = offline_page(server)
 
     page.goto(f"{server}api/docs/")
 

@@ -2,17 +2,12 @@
 the site's own files, "Authorize" takes a token, and "Try it out" calls the
 API with it.
 
-Headless Chromium (Debian's ``chromium`` package, at /usr/bin/chromium or on
-PATH) is driven by Playwright; every request for another host is blocked and
-recorded, so the page must work offline. Skips, saying why, when no Chromium
-is installed (``apt-get install -y chromium``; .ci/run installs it).
+Debian's Chromium is driven by Playwright (fixtures in tests/conftest.py);
+every request for another host is blocked and recorded, so the page must work
+offline.
 """
 
 from __future__ import annotations
-
-import shutil
-import urllib.parse
-from pathlib import Path
 
 import pytest
 
@@ -24,72 +19,11 @@ from tests.test_example_project import (  # noqa: F401 (fixtures)
     site_dir,
 )
 
-CHROMIUM = next(
-    (
-        path
-        for path in (
-            "/usr/bin/chromium",
-            shutil.which("chromium"),
-            shutil.which("chromium-browser"),
-        )
-        if path and Path(path).exists()
-    ),
-    None,
-)
-TIMEOUT_MS = 30_000
-
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="needs Chromium: apt-get install -y chromium (.ci/run does)"
-)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def offline_page(browser, server):  # noqa: F811
-    """A page that may load from the site only; what else it asks for is listed."""
-    own = urllib.parse.urlsplit(server).netloc
-    context = browser.new_context()
-    elsewhere: list[str] = []
-
-    def only_own_host(route):
-        url = route.request.url
-        if urllib.parse.urlsplit(url).netloc == own:
-            route.continue_()
-        else:
-            elsewhere.append(url)
-            route.abort()
-
-    context.route("**/*", only_own_host)
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    page.elsewhere = elsewhere
-    yield page
-    context.close()
+pytestmark = pytest.mark.browser
 
 
 def test_swagger_ui_renders_offline(offline_page, server):  # noqa: F811
-    page = offline_page
+    page = offline_page(server)
 
     page.goto(f"{server}api/docs/")
 
@@ -100,7 +34,7 @@ def test_swagger_ui_renders_offline(offline_page, server):  # noqa: F811
 
 
 def test_authorize_takes_a_token_and_try_it_out_uses_it(offline_page, server, demo):  # noqa: F811
-    page = offline_page
+    page = offline_page(server)
     page.goto(f"{server}api/docs/")
 
     page.locator("button.authorize").first.click()
