@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import socket
 import time
 from collections.abc import Callable, Iterator
@@ -32,6 +33,7 @@ from rest_framework.test import APIClient
 from django_pat.models import PersonalAccessToken
 from django_pat.verification import GENERIC_MESSAGE
 
+from . import load
 from .conftest import LIST_URL, detail_url
 
 INTERNAL_ERROR = {"message": "Internal server error.", "status": 500}
@@ -232,6 +234,32 @@ def test_connection_terminated_mid_request_is_a_json_500(user, token, client_for
     close_old_connections()
     assert PersonalAccessToken.objects.count() == made_before
     assert client.post(LIST_URL, {"name": "new"}, format="json").status_code == 200
+
+
+@pytest.mark.postgres
+def test_example_site_carries_on_when_the_database_drops_its_connections(tmp_path):
+    """The example site keeps connections open (CONN_MAX_AGE) and checks them
+    before each request (CONN_HEALTH_CHECKS): after the database drops every
+    connection (a restart, a failover), requests go on without a single error."""
+    with load.scratch_database(os.environ["DATABASE_URL"], tmp_path, "faults") as url:
+        (secret,) = load.prepare(url, 1, tmp_path)
+        with load.serve(url, tmp_path, workers=2, threads=2) as site:
+            client = load.Client(site)
+            before = [client.request("GET", LIST_URL, secret).status for _ in range(10)]
+            name = url.rsplit("/", 1)[1]
+            with psycopg.connect(url, autocommit=True) as other:
+                dropped = other.execute(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE datname = %s AND pid <> pg_backend_pid()",
+                    [name],
+                ).fetchone()
+            after = [client.request("GET", LIST_URL, secret).status for _ in range(20)]
+            client.close()
+
+    assert before == [200] * 10
+    assert dropped is not None
+    assert dropped[0] >= 1
+    assert after == [200] * 20, site.log_tail()
 
 
 # --- a token, or its user, disappears while a request with it runs ---------------
