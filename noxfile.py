@@ -35,12 +35,14 @@ import nox
 
 nox.options.default_venv_backend = "none"
 nox.options.error_on_missing_interpreters = True
+# Use the pythons this machine has; never fetch one from the internet.
+nox.options.download_python = "never"
 
 PYTHON = sys.executable
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
 DATABASES = {"sqlite": "sqlite://:memory:", "postgres": POSTGRES_URL}
-# The supported corners: the oldest Python we test with the LTS Django, the
-# newest Python with the newest Django 6 release on the index.
+# Two corners of what users run: Python 3.11 with the LTS Django, and Python
+# 3.13 with the newest Django 6 release on the index.
 MATRIX = [("3.11", "5.2", "django>=5.2,<5.3"), ("3.13", "6", "django>=6,<7")]
 
 
