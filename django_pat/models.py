@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
     from typing_extensions import Self
 
-__all__ = ["DEFAULT", "NAME_MAX_LENGTH", "PersonalAccessToken"]
+__all__ = ["DEFAULT", "NAME_MAX_LENGTH", "InactiveRequester", "PersonalAccessToken"]
 
 NAME_MAX_LENGTH = 100
 
@@ -40,6 +40,11 @@ class _Default:
 
 
 DEFAULT: Any = _Default()
+
+
+class InactiveRequester(Exception):
+    """The user, or the parent token, asking for a token stopped being active
+    (revoked, expired, deactivated or deleted) while the request ran."""
 
 
 @cache
@@ -107,7 +112,9 @@ class PersonalAccessTokenManager(
 
         The secret is returned here and nowhere else; only its digest is
         stored. Raises :class:`~django.core.exceptions.ValidationError`, keyed
-        by field name, for anything the rules refuse.
+        by field name, for anything the rules refuse, and
+        :class:`InactiveRequester` when the user or the parent is no longer
+        active by the time the token would be made.
         """
         if parent is not None and parent.user_id != user.pk:
             raise ValueError("a parent token must belong to the same user")
@@ -128,7 +135,17 @@ class PersonalAccessTokenManager(
             # Lock the owner's row so that concurrent requests for the same
             # user check the cap and the name one after the other.
             owners = user.__class__._default_manager.select_for_update().filter(pk=user.pk)
-            list(owners.values("pk"))
+            if _user_model_has_is_active_field():
+                owners = owners.filter(is_active=True)
+            if not owners.values("pk"):
+                raise InactiveRequester("the user is no longer active")
+            # The parent authenticated the request, but may have been revoked
+            # since: a revoked token must never mint a new one. Its row stays
+            # locked until the new token is committed, so a revoke of it waits.
+            if parent is not None and not (
+                self.active(now).select_for_update(of=("self",)).filter(pk=parent.pk).values("pk")
+            ):
+                raise InactiveRequester("the token used to ask is no longer active")
             counts = (
                 self.active(now)
                 .for_user(user)

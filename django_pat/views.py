@@ -23,7 +23,7 @@ from rest_framework.response import Response
 
 from .conf import pat_settings
 from .exceptions import exception_handler
-from .models import PersonalAccessToken, PersonalAccessTokenQuerySet
+from .models import InactiveRequester, PersonalAccessToken, PersonalAccessTokenQuerySet
 from .pagination import LinkHeaderPagination
 from .parsers import JSONParser
 from .serializers import (
@@ -34,6 +34,7 @@ from .serializers import (
     django_errors_to_drf,
 )
 from .throttling import SCOPE, OptionalScopedRateThrottle
+from .verification import GENERIC_MESSAGE
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -238,6 +239,9 @@ class PersonalAccessTokenViewSet(viewsets.GenericViewSet[PersonalAccessToken]):
             token, secret = self.provision(**request_serializer.provision_arguments())
         except DjangoValidationError as error:
             raise django_errors_to_drf(error) from None
+        except InactiveRequester:
+            # Revoked (or deactivated) while this request ran: as if it came after.
+            raise exceptions.AuthenticationFailed(GENERIC_MESSAGE) from None
         context = {**self.get_serializer_context(), "secret": secret}
         body = PersonalAccessTokenSerializer(token, context=context).data
         # The secret is in this response only: no cache may keep a copy.

@@ -32,6 +32,22 @@ def detail_url(token_id: object) -> str:
     return f"{LIST_URL}/{token_id}"
 
 
+_FIGURES: list[str] = []
+
+
+@pytest.fixture
+def figure(request: pytest.FixtureRequest) -> Callable[[str], None]:
+    """Note a measured figure (a race's outcome, say); printed after the run."""
+    return lambda text: _FIGURES.append(f"{request.node.name}: {text}")
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _FIGURES:
+        terminalreporter.section("figures")
+        for line in _FIGURES:
+            terminalreporter.write_line(line)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if settings.USING_POSTGRES:
         return

@@ -259,6 +259,33 @@ def test_provision_child_inherits_from_parent(user, make_token):
     assert child.expire_at == parent.expire_at
 
 
+@pytest.mark.parametrize("parent_lifetime", [None, timedelta(days=100)], ids=["never", "100 days"])
+def test_provision_child_of_a_longer_lived_parent_gets_its_types_default(
+    user, make_token, parent_lifetime
+):
+    """A parent expiring later than the child's type allows passes on not its
+    expiry but the type's default lifetime (still no later than the parent)."""
+    types = {
+        "read_only": {
+            "methods": ["GET", "HEAD", "OPTIONS"],
+            "default_lifetime": timedelta(days=7),
+            "max_lifetime": timedelta(days=30),
+        },
+        "read_write": {"methods": "*"},
+    }
+    with override_settings(DJANGO_PAT={"TYPES": types, "MAX_LIFETIME": None}):
+        parent, _ = make_token(
+            name="parent",
+            expire_at=parent_lifetime and timezone.now() + parent_lifetime,
+        )
+        child, _ = PersonalAccessToken.objects.provision(
+            user, name="child", type="read_only", parent=parent
+        )
+
+    assert child.expire_at is not None
+    assert abs(child.expire_at - (child.created_at + timedelta(days=7))) < timedelta(seconds=1)
+
+
 # --- signals --------------------------------------------------------------
 
 

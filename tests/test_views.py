@@ -321,6 +321,7 @@ def test_list_without_limit_has_no_paging_headers(api):
         ({"limit": ""}, "limit"),
         ({"limit": "10", "offset": "-1"}, "offset"),
         ({"limit": "10", "offset": "x"}, "offset"),
+        ({"offset": "5"}, "offset"),
     ],
 )
 def test_list_refuses_bad_paging_values(api, query, field):
