@@ -42,9 +42,13 @@ class _Default:
 DEFAULT: Any = _Default()
 
 
-class InactiveRequester(Exception):
-    """The user, or the parent token, asking for a token stopped being active
-    (revoked, expired, deactivated or deleted) while the request ran."""
+class InactiveRequester(ValidationError):
+    """The user, or the parent token, is not active (revoked, expired,
+    deactivated or deleted), perhaps only since the request began.
+
+    A ValidationError, so that the admin and the management commands show it
+    like any other refusal; the API answers it with its generic 401 instead,
+    as it would have answered the request a moment later."""
 
 
 @cache
@@ -138,14 +142,14 @@ class PersonalAccessTokenManager(
             if _user_model_has_is_active_field():
                 owners = owners.filter(is_active=True)
             if not owners.values("pk"):
-                raise InactiveRequester("the user is no longer active")
+                raise InactiveRequester(f"The user {user.get_username()!r} is not active.")
             # The parent authenticated the request, but may have been revoked
             # since: a revoked token must never mint a new one. Its row stays
             # locked until the new token is committed, so a revoke of it waits.
             if parent is not None and not (
                 self.active(now).select_for_update(of=("self",)).filter(pk=parent.pk).values("pk")
             ):
-                raise InactiveRequester("the token used to ask is no longer active")
+                raise InactiveRequester("The token used to ask is no longer active.")
             counts = (
                 self.active(now)
                 .for_user(user)

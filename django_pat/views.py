@@ -237,11 +237,11 @@ class PersonalAccessTokenViewSet(viewsets.GenericViewSet[PersonalAccessToken]):
         request_serializer.is_valid(raise_exception=True)
         try:
             token, secret = self.provision(**request_serializer.provision_arguments())
-        except DjangoValidationError as error:
-            raise django_errors_to_drf(error) from None
         except InactiveRequester:
             # Revoked (or deactivated) while this request ran: as if it came after.
             raise exceptions.AuthenticationFailed(GENERIC_MESSAGE) from None
+        except DjangoValidationError as error:
+            raise django_errors_to_drf(error) from None
         context = {**self.get_serializer_context(), "secret": secret}
         body = PersonalAccessTokenSerializer(token, context=context).data
         # The secret is in this response only: no cache may keep a copy.

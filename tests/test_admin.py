@@ -113,8 +113,10 @@ def states(user: User, other_user: User, make_token: MakeToken) -> dict[str, Per
     )
     PersonalAccessToken.objects.filter(pk=made["soon"].pk).update(expire_at=now + timedelta(days=3))
     PersonalAccessToken.objects.filter(pk=made["never"].pk).update(expire_at=None)
-    dormant = User.objects.create_user("carol", "carol@example.com", is_active=False)
+    dormant = User.objects.create_user("carol", "carol@example.com")
     made["dormant"] = make_token(dormant, name="dormant")[0]
+    # Deactivated after provisioning: an inactive user cannot be given a token.
+    User.objects.filter(pk=dormant.pk).update(is_active=False)
     for token in made.values():
         token.refresh_from_db()
     return made
@@ -329,10 +331,12 @@ def test_the_list_costs_the_same_queries_for_any_number_of_rows(
         costs[url] = len(few)
 
     for n in range(30):
-        someone = User.objects.create_user(f"owner{n}", is_active=n % 5 != 0)
+        someone = User.objects.create_user(f"owner{n}")
         made, _ = make_token(someone, name=f"token {n}", ip_restriction="10.0.0.0/8")
         if n % 3 == 0:
             made.revoke()
+        if n % 5 == 0:
+            User.objects.filter(pk=someone.pk).update(is_active=False)
         make_token(owner, name=f"own {n}")
 
     for url in urls:
@@ -858,6 +862,16 @@ def test_invalid_input_is_shown_on_the_form_and_makes_no_token(
     assert list(errors) == [field or "__all__"]
     assert PersonalAccessToken.objects.count() == 1
     assert not SECRET_RE.search(html)
+
+
+def test_a_deactivated_user_cannot_be_given_a_token(superuser_client: Client, user: User) -> None:
+    User.objects.filter(pk=user.pk).update(is_active=False)
+
+    response = provision(superuser_client, user=user.pk, name="for nobody")
+
+    assert response.status_code == 200
+    assert "The user &#x27;alice&#x27; is not active." in response.content.decode()
+    assert not PersonalAccessToken.objects.exists()
 
 
 def test_the_cap_on_active_tokens_is_shown_on_the_form(

@@ -124,6 +124,16 @@ def test_create_refuses_bad_input(user, arguments, message):
     assert not PersonalAccessToken.objects.exists()
 
 
+def test_create_refuses_a_deactivated_user(user):
+    user.is_active = False
+    user.save()
+
+    with pytest.raises(CommandError, match="The user 'alice' is not active"):
+        run("pat_create", "alice", "--name=ci")
+
+    assert not PersonalAccessToken.objects.exists()
+
+
 def test_create_refuses_a_duplicate_name(user, make_token):
     make_token(name="ci")
 
