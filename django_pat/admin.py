@@ -499,8 +499,12 @@ class PersonalAccessTokenAdmin(TokenDisplay, TokenAdminBase):
     def has_revoke_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return request.user.has_perm(REVOKE_PERMISSION)
 
-    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
-        actions = super().get_actions(request)
+    def get_actions(self, request: HttpRequest, action_location: Any = None) -> dict[str, Any]:
+        # Django 6.1 passes where the actions show (action_location); 5.2 does not.
+        if action_location is None:
+            actions = super().get_actions(request)
+        else:
+            actions = super().get_actions(request, action_location)  # type: ignore[call-arg]
         # Revoked tokens stay for the audit trail. (A token still goes when
         # its user is deleted, for whoever holds the delete permission.)
         actions.pop("delete_selected", None)
