@@ -48,6 +48,21 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
             terminalreporter.write_line(line)
 
 
+def error_report(request: Any, test_file: str) -> str:
+    """Django's HTML error report of the exception being handled, from the
+    frame that left ``test_file`` on: the test's own locals hold the secret,
+    the library's must not."""
+    import sys
+
+    from django.views.debug import ExceptionReporter
+
+    kind, error, tb = sys.exc_info()
+    while tb is not None and tb.tb_frame.f_code.co_filename == test_file:
+        tb = tb.tb_next
+    assert tb is not None
+    return ExceptionReporter(request, kind, error, tb).get_traceback_html()
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if settings.USING_POSTGRES:
         return

@@ -26,7 +26,7 @@ from django_pat.authentication import PersonalAccessTokenAuthentication
 from django_pat.models import PersonalAccessToken
 from django_pat.signals import authentication_failed
 from django_pat.verification import GENERIC_MESSAGE, TokenRejected, authenticate_request
-from tests.conftest import LIST_URL, detail_url
+from tests.conftest import LIST_URL, detail_url, error_report
 
 MakeToken = Callable[..., tuple[PersonalAccessToken, str]]
 ClientFor = Callable[..., APIClient]
@@ -905,23 +905,9 @@ def test_secret_is_hidden_from_error_reports_of_the_authentication_path(
     try:
         authenticate_request(request, token[1])
     except RuntimeError:
-        report = _report_without_this_files_frames(request)
+        report = error_report(request, __file__)
     else:  # pragma: no cover
         pytest.fail("the patched check did not raise")
 
     assert "database went away" in report
     assert token[1] not in report
-
-
-def _report_without_this_files_frames(request):
-    """Django's HTML error report from the frame that left this test file on:
-    the test's own locals hold the secret, the library's must not."""
-    import sys
-
-    from django.views.debug import ExceptionReporter
-
-    kind, error, tb = sys.exc_info()
-    while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
-        tb = tb.tb_next
-    assert tb is not None
-    return ExceptionReporter(request, kind, error, tb).get_traceback_html()

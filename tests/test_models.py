@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from django_pat.models import PersonalAccessToken
 from django_pat.signals import token_provisioned, token_revoked
-from tests.conftest import LIST_URL, detail_url
+from tests.conftest import LIST_URL, detail_url, error_report
 
 
 @contextmanager
@@ -673,24 +673,10 @@ def test_secret_is_hidden_from_error_reports_of_provisioning(user, monkeypatch):
     try:
         PersonalAccessToken.objects.provision(user, name="ci")
     except RuntimeError:
-        report = _report_without_this_files_frames(None)
+        report = error_report(None, __file__)
     else:  # pragma: no cover
         pytest.fail("the patched create did not raise")
 
     assert "insert failed" in report
     assert made
     assert made[0] not in report
-
-
-def _report_without_this_files_frames(request):
-    """Django's HTML error report from the frame that left this test file on:
-    the test's own locals hold the secret, the library's must not."""
-    import sys
-
-    from django.views.debug import ExceptionReporter
-
-    kind, error, tb = sys.exc_info()
-    while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
-        tb = tb.tb_next
-    assert tb is not None
-    return ExceptionReporter(request, kind, error, tb).get_traceback_html()

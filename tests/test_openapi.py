@@ -13,6 +13,7 @@ from django.core.management import call_command
 from django.test import override_settings
 
 from django_pat.openapi import COMPONENT_NAMES
+from tests.test_views import CONTRACT_FIELDS
 
 SEED_SUMMARIES = {
     ("get", False): "list personal access tokens for your account",
@@ -20,19 +21,8 @@ SEED_SUMMARIES = {
     ("delete", True): "Revoke a personal access token",
 }
 ERROR_CODES = ["400", "401", "403", "404", "429", "500"]
-TOKEN_FIELDS = {
-    "id",
-    "name",
-    "type",
-    "ipRestriction",
-    "active",
-    "createdAt",
-    "expireAt",
-    "lastUsedAt",
-    "subject",
-    "token",
-    "displayPrefix",
-}
+# What the API sends: the contract's fields and the display prefix.
+TOKEN_FIELDS = {*CONTRACT_FIELDS, "displayPrefix"}
 
 
 def generate(tmp_path: Path) -> dict[str, Any]:

@@ -9,6 +9,8 @@ that does not load), ``log_in(page, user)`` (a session cookie, no form) and
 
 from __future__ import annotations
 
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -72,3 +74,17 @@ def log_in_with_form() -> Callable[[Page, str, str], None]:
         page.wait_for_url("**/admin/")
 
     return log_in
+
+
+def api_status(live_server: LiveServer, secret: str, method: str = "GET") -> int:
+    """The API's answer to a request made with ``secret``, from outside the browser."""
+    request = urllib.request.Request(  # noqa: S310 (the live server's http URL)
+        f"{live_server.url}/api/personal-access-tokens",
+        method=method,
+        headers={"Authorization": f"Bearer {secret}"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=20) as response:  # noqa: S310
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return error.code

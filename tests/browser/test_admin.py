@@ -4,8 +4,6 @@ token behind a leaked value, revoke it, provision one for a user."""
 from __future__ import annotations
 
 import re
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -13,6 +11,7 @@ import pytest
 from django.contrib.auth.models import User
 
 from django_pat.models import PersonalAccessToken
+from tests.browser.conftest import api_status
 
 # Collected only where Playwright is installed (the dev extra); the fixtures
 # skip, saying how to install Chromium, where the browser is missing.
@@ -32,20 +31,6 @@ SECRET_RE = re.compile(r"pat_[0-9A-Za-z]{38}")
 MakeToken = Callable[..., tuple[PersonalAccessToken, str]]
 MakeStaff = Callable[..., User]
 LogIn = Callable[["Page", User], None]
-
-
-def api_status(live_server: LiveServer, secret: str, method: str = "GET") -> int:
-    """The API's answer to a request made with ``secret``, from outside the browser."""
-    request = urllib.request.Request(  # noqa: S310 (the live server's http URL)
-        f"{live_server.url}/api/personal-access-tokens",
-        method=method,
-        headers={"Authorization": f"Bearer {secret}"},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=20) as response:  # noqa: S310
-            return int(response.status)
-    except urllib.error.HTTPError as error:
-        return error.code
 
 
 def token_row(page: Page, token: PersonalAccessToken) -> object:

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import os
 import re
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,6 +16,7 @@ from django.core.cache import cache
 from django.test import override_settings
 
 from django_pat.models import PersonalAccessToken
+from tests.browser.conftest import api_status
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
@@ -34,18 +33,6 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 LogIn = Callable[["Page", User], None]
 MakeToken = Callable[..., tuple[PersonalAccessToken, str]]
-
-
-def api_status(live_server: LiveServer, secret: str) -> int:
-    request = urllib.request.Request(  # noqa: S310 (the live server's http URL)
-        f"{live_server.url}/api/personal-access-tokens",
-        headers={"Authorization": f"Bearer {secret}"},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=20) as response:  # noqa: S310
-            return int(response.status)
-    except urllib.error.HTTPError as error:
-        return error.code
 
 
 def row(page: Page, name: str) -> object:
