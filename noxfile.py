@@ -1,16 +1,27 @@
 """The checks CI runs, one command: ``.venv/bin/nox``.
 
-Sessions run inside the project's own virtual environment (made by README's
-first command), so they cost no extra installs:
+The quick sessions run inside the project's own virtual environment (made by
+README's first command), so they cost no extra installs:
 
 * ``lint``: ruff (lint and format) and mypy;
 * ``tests(database='sqlite')`` and ``tests(database='postgres')``: the whole
-  suite on each database. PostgreSQL comes from ``TEST_POSTGRES_URL``
-  (default ``postgres://postgres@127.0.0.1:5432/test``);
+  suite on each database, under coverage. PostgreSQL comes from
+  ``TEST_POSTGRES_URL`` (default ``postgres://postgres@127.0.0.1:5432/test``);
+* ``coverage``: line and branch coverage of ``django_pat/`` from both runs,
+  failing under the floor set in pyproject.toml.
+
+The rest is the evidence that django-pat holds on what users run:
+
+* ``matrix``: the suite on Python 3.11 with Django 5.2 LTS and on Python 3.13
+  with the newest Django 6, each on SQLite and PostgreSQL, in virtual
+  environments of their own under ``.nox/`` (kept between runs);
+* ``load``: the example site under gunicorn, hammered by several users and
+  client threads; fails on any 5xx or any request a revoked token got through;
 * ``package``: builds the wheel and sdist and installs the wheel into a fresh
   virtual environment.
 
-``.venv/bin/nox -s "tests(database='sqlite')"`` runs one session.
+``.venv/bin/nox -s "tests(database='sqlite')"`` runs one session; ``-t quick``
+runs lint, tests and coverage; arguments after ``--`` go to pytest.
 """
 
 from __future__ import annotations
@@ -24,23 +35,94 @@ import nox
 
 nox.options.default_venv_backend = "none"
 nox.options.error_on_missing_interpreters = True
+# Use the pythons this machine has; never fetch one from the internet.
+nox.options.download_python = "never"
 
 PYTHON = sys.executable
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
 DATABASES = {"sqlite": "sqlite://:memory:", "postgres": POSTGRES_URL}
+# Two corners of what users run: Python 3.11 with the LTS Django, and Python
+# 3.13 with the newest Django 6 release on the index.
+MATRIX = [("3.11", "5.2", "django>=5.2,<5.3"), ("3.13", "6", "django>=6,<7")]
 
 
-@nox.session
+def _find_pyenv_pythons() -> None:
+    """Let nox find the pythons pyenv installed, whichever one is global.
+
+    pyenv's shims answer only for the selected version; its per-version bin
+    directories, appended to PATH, make every installed one available. Pythons
+    already on PATH keep precedence.
+    """
+    versions = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"), "versions")
+    extra = [str(bin_dir) for bin_dir in sorted(versions.glob("*/bin")) if bin_dir.is_dir()]
+    os.environ["PATH"] = os.pathsep.join([os.environ.get("PATH", ""), *extra])
+
+
+_find_pyenv_pythons()
+
+
+@nox.session(tags=["quick"])
 def lint(session: nox.Session) -> None:
     session.run(PYTHON, "-m", "ruff", "check", ".")
     session.run(PYTHON, "-m", "ruff", "format", "--check", ".")
     session.run(PYTHON, "-m", "mypy")
 
 
-@nox.session
+@nox.session(tags=["quick"])
 @nox.parametrize("database", list(DATABASES))
 def tests(session: nox.Session, database: str) -> None:
-    session.run(PYTHON, "-m", "pytest", *session.posargs, env={"DATABASE_URL": DATABASES[database]})
+    """The suite in the project's environment, measured for ``coverage``."""
+    env = {"DATABASE_URL": DATABASES[database], "COVERAGE_FILE": f".coverage.{database}"}
+    session.run(PYTHON, "-m", "coverage", "run", "-m", "pytest", *session.posargs, env=env)
+    session.notify("coverage")
+
+
+@nox.session(tags=["quick"])
+def coverage(session: nox.Session) -> None:
+    """Combine what the ``tests`` sessions measured; fail under the floor."""
+    data = [name for name in (f".coverage.{db}" for db in DATABASES) if Path(name).exists()]
+    if not data:
+        session.error("no coverage data: run the tests sessions first")
+    session.run(PYTHON, "-m", "coverage", "combine", "--keep", *data)
+    session.run(PYTHON, "-m", "coverage", "report")
+
+
+@nox.session(venv_backend="venv", reuse_venv=True)
+@nox.parametrize(
+    ("python", "django", "requirement"),
+    [nox.param(*row, id=f"python={row[0]}, django={row[1]}") for row in MATRIX],
+)
+def matrix(session: nox.Session, django: str, requirement: str) -> None:
+    """The suite on one supported Python and Django, on SQLite and PostgreSQL."""
+    if (session.python, django) == _project_environment():
+        session.skip(
+            f"Python {session.python} with Django {django} is the project's own "
+            "environment, which the tests sessions ran on both databases"
+        )
+    session.install("--quiet", "-e", ".[dev]", requirement)
+    versions = "import sys, django; print('Python', sys.version, '/ Django', django.__version__)"
+    session.run("python", "-c", versions)
+    for database in DATABASES:
+        session.log(f"The suite on {database}")
+        env = {"DATABASE_URL": DATABASES[database]}
+        session.run("python", "-m", "pytest", "-p", "no:cacheprovider", *session.posargs, env=env)
+
+
+def _project_environment() -> tuple[str, str]:
+    """(Python major.minor, Django release series) of the project's .venv."""
+    import django
+
+    python = f"{sys.version_info.major}.{sys.version_info.minor}"
+    major, minor = django.VERSION[:2]
+    return python, f"{major}.{minor}" if major < 6 else str(major)
+
+
+@nox.session
+@nox.parametrize("database", list(DATABASES))
+def load(session: nox.Session, database: str) -> None:
+    """The example site under gunicorn and a bounded mixed load."""
+    url = POSTGRES_URL if database == "postgres" else "sqlite"
+    session.run(PYTHON, "-m", "tests.load", "--database", url, *session.posargs)
 
 
 @nox.session

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core import checks
+from django.utils.module_loading import import_string
 
 from .conf import cache_warnings, problems
 
@@ -19,3 +20,31 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
         checks.Warning(warning, id="django_pat.W001", obj="DJANGO_PAT")
         for warning in cache_warnings(raw)
     ]
+
+
+@checks.register(checks.Tags.security)
+def check_middleware_order(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Django's AuthenticationMiddleware would overwrite the token's user."""
+    from django.contrib.auth.middleware import AuthenticationMiddleware
+
+    from .middleware import PersonalAccessTokenMiddleware
+
+    def is_a(entry: str, cls: type) -> bool:
+        try:
+            return issubclass(import_string(entry), cls)
+        except (ImportError, TypeError):
+            return False
+
+    middleware = list(getattr(settings, "MIDDLEWARE", None) or [])
+    ours = [i for i, entry in enumerate(middleware) if is_a(entry, PersonalAccessTokenMiddleware)]
+    auth = [i for i, entry in enumerate(middleware) if is_a(entry, AuthenticationMiddleware)]
+    if ours and auth and ours[0] < auth[-1]:
+        return [
+            checks.Error(
+                f"{middleware[ours[0]]} must come after {middleware[auth[-1]]} in MIDDLEWARE, "
+                "or the session's user replaces the token's.",
+                id="django_pat.E002",
+                obj="MIDDLEWARE",
+            )
+        ]
+    return []

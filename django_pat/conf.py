@@ -52,6 +52,9 @@ DEFAULTS: dict[str, Any] = {
     # settings.CACHES (shared by every process: Redis, say): authenticated
     # requests are answered from it, and invalidated on every change.
     "CACHE": None,
+    # True: deactivating a user (is_active saved as False) revokes their tokens.
+    # Either way, a deactivated user's tokens stop authenticating at once.
+    "REVOKE_ON_USER_DEACTIVATION": False,
 }
 
 _LIFETIME_KEYS = ("default_lifetime", "max_lifetime")
@@ -197,6 +200,11 @@ def problems(raw: Any) -> list[str]:
                 f"DJANGO_PAT['CACHE'] must be None or the name of a cache in settings.CACHES "
                 f"({', '.join(repr(alias) for alias in aliases)}), not {cache!r}."
             )
+    revoke = merged["REVOKE_ON_USER_DEACTIVATION"]
+    if not isinstance(revoke, bool):
+        found.append(
+            f"DJANGO_PAT['REVOKE_ON_USER_DEACTIVATION'] must be True or False, not {revoke!r}."
+        )
 
     if not found:
         # Lifetimes must fit together, type by type, once each is known valid.
@@ -263,6 +271,7 @@ class PATSettings:
     default_type: TokenType
     max_active_tokens_per_user: int | None
     last_used_update_interval: timedelta
+    revoke_on_user_deactivation: bool
     # Either a number of proxies or the networks proxies connect from.
     trusted_proxy_count: int
     trusted_proxy_networks: tuple[Network, ...]
@@ -290,6 +299,7 @@ class PATSettings:
         self.default_type = self.types[merged["DEFAULT_TYPE"]]
         self.max_active_tokens_per_user = merged["MAX_ACTIVE_TOKENS_PER_USER"]
         self.last_used_update_interval = merged["LAST_USED_UPDATE_INTERVAL"]
+        self.revoke_on_user_deactivation = merged["REVOKE_ON_USER_DEACTIVATION"]
         proxies = merged["TRUSTED_PROXIES"]
         if isinstance(proxies, int):
             self.trusted_proxy_count, self.trusted_proxy_networks = proxies, ()

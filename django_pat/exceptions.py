@@ -35,7 +35,8 @@ def _validation_body(detail: Any, status_code: int) -> dict[str, Any]:
     errors = {str(field): [str(m) for m in messages] for field, messages in detail.items()}
     general = errors.pop(NON_FIELD_KEY, [])
     parts = general + [f"{field}: {messages[0]}" for field, messages in errors.items()]
-    return error_body("; ".join(parts) or "Invalid input.", status_code, errors)
+    message = "; ".join(part.rstrip(".") for part in parts)
+    return error_body(f"{message}." if message else "Invalid input.", status_code, errors)
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:

@@ -56,9 +56,10 @@ def parse_network(entry: str) -> Network:
 
     Raises :class:`IPRestrictionError` naming the entry.
     """
-    # Scoped addresses (fe80::1%eth0) name an interface of one host; they mean
-    # nothing to a server elsewhere, so they are refused like any other typo.
-    if "%" not in entry:
+    _, slash, length = entry.partition("/")
+    # CIDR only: a netmask (/255.0.0.0) or a scope (fe80::1%eth0, an interface
+    # of one host, meaningless elsewhere) is refused like any other typo.
+    if "%" not in entry and (not slash or (length.isascii() and length.isdigit())):
         try:
             network = ipaddress.ip_network(entry, strict=True)
         except ValueError as error:
@@ -110,7 +111,10 @@ class IPRestriction:
             if entry:
                 networks[parse_network(entry)] = None
                 if len(networks) > MAX_ENTRIES:
-                    raise IPRestrictionError(f"IP restriction has more than {MAX_ENTRIES} entries")
+                    raise IPRestrictionError(
+                        f"IP restriction has more than {MAX_ENTRIES} entries (the next is "
+                        f"'{entry}'); at most {MAX_ENTRIES} are allowed"
+                    )
         return cls(tuple(networks))
 
     def __str__(self) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import unicodedata
 import uuid
 from datetime import datetime
+from datetime import timezone as dt_timezone
 from functools import cache
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -14,6 +15,7 @@ from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from . import tokens
 from .conf import TokenType, pat_settings
@@ -25,7 +27,7 @@ if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
     from typing_extensions import Self
 
-__all__ = ["DEFAULT", "NAME_MAX_LENGTH", "PersonalAccessToken"]
+__all__ = ["DEFAULT", "NAME_MAX_LENGTH", "InactiveRequester", "PersonalAccessToken"]
 
 NAME_MAX_LENGTH = 100
 
@@ -38,6 +40,15 @@ class _Default:
 
 
 DEFAULT: Any = _Default()
+
+
+class InactiveRequester(ValidationError):
+    """The user, or the parent token, is not active (revoked, expired,
+    deactivated or deleted), perhaps only since the request began.
+
+    A ValidationError, so that the admin and the management commands show it
+    like any other refusal; the API answers it with its generic 401 instead,
+    as it would have answered the request a moment later."""
 
 
 @cache
@@ -83,6 +94,7 @@ class PersonalAccessTokenQuerySet(models.QuerySet["PersonalAccessToken"]):
 class PersonalAccessTokenManager(
     models.Manager.from_queryset(PersonalAccessTokenQuerySet)  # type: ignore[misc]
 ):
+    @sensitive_variables("secret")
     def provision(
         self,
         user: AbstractBaseUser,
@@ -104,7 +116,9 @@ class PersonalAccessTokenManager(
 
         The secret is returned here and nowhere else; only its digest is
         stored. Raises :class:`~django.core.exceptions.ValidationError`, keyed
-        by field name, for anything the rules refuse.
+        by field name, for anything the rules refuse, and
+        :class:`InactiveRequester` when the user or the parent is no longer
+        active by the time the token would be made.
         """
         if parent is not None and parent.user_id != user.pk:
             raise ValueError("a parent token must belong to the same user")
@@ -125,7 +139,17 @@ class PersonalAccessTokenManager(
             # Lock the owner's row so that concurrent requests for the same
             # user check the cap and the name one after the other.
             owners = user.__class__._default_manager.select_for_update().filter(pk=user.pk)
-            list(owners.values("pk"))
+            if _user_model_has_is_active_field():
+                owners = owners.filter(is_active=True)
+            if not owners.values("pk"):
+                raise InactiveRequester(f"The user {user.get_username()!r} is not active.")
+            # The parent authenticated the request, but may have been revoked
+            # since: a revoked token must never mint a new one. Its row stays
+            # locked until the new token is committed, so a revoke of it waits.
+            if parent is not None and not (
+                self.active(now).select_for_update(of=("self",)).filter(pk=parent.pk).values("pk")
+            ):
+                raise InactiveRequester("The token used to ask is no longer active.")
             counts = (
                 self.active(now)
                 .for_user(user)
@@ -155,17 +179,31 @@ class PersonalAccessTokenManager(
         return token, secret
 
 
+# Characters that reorder the text around them ("Trojan Source"); in a name
+# they would make one token look like another in lists and the admin.
+_BIDI_CONTROLS = frozenset("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
 def _clean_name(name: object, errors: dict[str, str]) -> str | None:
     if not isinstance(name, str):
-        errors["name"] = "Name must be a string."
+        errors["name"] = f"Name must be a string, not {name!r}."
         return None
     name = name.strip()
+    bad = next(
+        (c for c in name if c in _BIDI_CONTROLS or unicodedata.category(c) in ("Cc", "Cs")),
+        None,
+    )
     if not name:
         errors["name"] = "Name may not be blank."
     elif len(name) > NAME_MAX_LENGTH:
-        errors["name"] = f"Name must be at most {NAME_MAX_LENGTH} characters (it has {len(name)})."
-    elif any(unicodedata.category(char) == "Cc" for char in name):
-        errors["name"] = "Name may not contain control characters."
+        errors["name"] = (
+            f"Name {name[:20]!r}… is {len(name)} characters long; at most "
+            f"{NAME_MAX_LENGTH} are allowed."
+        )
+    elif bad is not None:
+        errors["name"] = (
+            f"Name {name!r} contains the control character U+{ord(bad):04X}, which is not allowed."
+        )
     else:
         return name
     return None
@@ -250,7 +288,12 @@ def _clean_expire_at(
             )
         return None
     if not isinstance(value, datetime) or timezone.is_naive(value):
-        errors["expire_at"] = "Expiry must be a date and time with a time zone."
+        errors["expire_at"] = f"Expiry {value!r} is not a date and time with a time zone."
+        return None
+    try:
+        value.astimezone(dt_timezone.utc)
+    except OverflowError:
+        errors["expire_at"] = f"Expiry {value.isoformat()} is out of range."
         return None
     if value <= now:
         errors["expire_at"] = f"Expiry {value.isoformat()} is not in the future."
@@ -296,6 +339,9 @@ class PersonalAccessToken(models.Model):
     class Meta:
         verbose_name = "personal access token"
         ordering = ("-created_at", "-id")
+        # Revoking from the admin needs this permission, not "change": the
+        # admin never edits a token, and revoking is the one thing staff do.
+        permissions = (("revoke_personalaccesstoken", "Can revoke personal access token"),)
         indexes = (
             # The per-user list, newest first.
             models.Index(fields=["user", "-created_at"], name="django_pat_user_created"),
@@ -326,10 +372,13 @@ class PersonalAccessToken(models.Model):
 
     @property
     def status(self) -> str:
-        """``"revoked"``, ``"expired"`` or ``"active"``; revocation wins."""
+        """Why the token does or does not authenticate: ``"revoked"``,
+        ``"expired"``, ``"user_inactive"`` or ``"active"``, in that order."""
         if self.revoked_at is not None:
             return "revoked"
-        return "expired" if self.is_expired() else "active"
+        if self.is_expired():
+            return "expired"
+        return "active" if getattr(self.user, "is_active", True) else "user_inactive"
 
     def revoke(self) -> bool:
         """Revoke the token now; True if this call revoked it.

@@ -27,6 +27,9 @@ def _integer(request: Request, name: str, low: int, high: int) -> int | None:
     if raw is None:
         return None
     try:
+        # ASCII digits only: int() would also take " 2" and full-width digits.
+        if not raw.isascii() or not raw.isdigit():
+            raise ValueError
         value = int(raw)
         if not low <= value <= high:
             raise ValueError

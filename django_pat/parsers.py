@@ -25,6 +25,21 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+def _checked_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        # JSON may spell lone surrogates (\ud800) that no encoding carries; a
+        # key is echoed in error messages, so it must be text. (Values are
+        # checked by the fields that read them.)
+        key.encode("utf-8")
+        # With duplicates the last value would silently win: a body could
+        # name one restriction and quietly replace it with none.
+        if key in result:
+            raise ValueError(f"the key {key!r} appears more than once")
+        result[key] = value
+    return result
+
+
 class JSONParser(BaseParser):
     """Strict JSON: UTF-8, no NaN or Infinity, bounded size and depth."""
 
@@ -40,10 +55,15 @@ class JSONParser(BaseParser):
         if len(body) > MAX_BODY_BYTES:
             raise RequestTooLarge()
         try:
-            return json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
+            data = json.loads(
+                body.decode("utf-8"),
+                parse_constant=_reject_constant,
+                object_pairs_hook=_checked_object,
+            )
         # A deeply nested document exhausts the parser's recursion limit.
         except (ValueError, RecursionError) as error:
             raise exceptions.ParseError(f"Malformed JSON: {_describe(error)}") from None
+        return data
 
 
 def _describe(error: Exception) -> str:
@@ -51,4 +71,6 @@ def _describe(error: Exception) -> str:
         return "nested too deeply."
     if isinstance(error, UnicodeDecodeError):
         return "the body is not UTF-8."
+    if isinstance(error, UnicodeEncodeError):
+        return "a key contains an unpaired surrogate escape (\\ud800-\\udfff)."
     return f"{error}."

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
 from .conf import pat_settings
-from .formats import rfc3339
-from .models import DEFAULT, PersonalAccessToken
+from .formats import parse_rfc3339, rfc3339
+from .models import DEFAULT, NAME_MAX_LENGTH, PersonalAccessToken
 
 __all__ = [
     "PersonalAccessTokenSerializer",
@@ -37,13 +36,8 @@ class UTCDateTimeField(serializers.DateTimeField):
         return rfc3339(value)
 
     def to_internal_value(self, value: Any) -> datetime:
-        parsed = None
-        if isinstance(value, str):
-            try:
-                parsed = parse_datetime(value)
-            except ValueError:
-                parsed = None
-        if parsed is None or timezone.is_naive(parsed):
+        parsed = parse_rfc3339(value) if isinstance(value, str) else None
+        if parsed is None:
             self.fail("invalid", value=value)
         assert parsed is not None
         return parsed
@@ -52,11 +46,11 @@ class UTCDateTimeField(serializers.DateTimeField):
 class StrictCharField(serializers.CharField):
     """A string field that refuses numbers and booleans instead of coercing them."""
 
-    default_error_messages = {"invalid": "Must be a string, not {kind}."}
+    default_error_messages = {"invalid": "Must be a string, not {kind} ({value})."}
 
     def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str):
-            self.fail("invalid", kind=_json_kind(data))
+            self.fail("invalid", kind=_json_kind(data), value=_shorten(json.dumps(data)))
         return super().to_internal_value(data)
 
 
@@ -65,18 +59,29 @@ class TokenTypeField(serializers.ChoiceField):
 
     default_error_messages = {
         "invalid_choice": "{input!r} is not a token type; choose one of {choices}.",
-        "invalid": "Must be a string, not {kind}.",
+        "invalid": "Must be a string, not {kind} ({value}).",
     }
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(choices=list(pat_settings.types), **kwargs)
+        # The choices come from settings when the field is bound to a
+        # serializer, never at import: a bad setting must reach the system
+        # check as an error, not crash the import of this module.
+        super().__init__(choices=[], **kwargs)
+
+    def bind(self, field_name: str, parent: Any) -> None:
+        super().bind(field_name, parent)
+        self.choices = list(pat_settings.types)
 
     def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str):
-            self.fail("invalid", kind=_json_kind(data))
-        if data not in self.choices:
-            self.fail("invalid_choice", input=data, choices=", ".join(self.choices))
+            self.fail("invalid", kind=_json_kind(data), value=_shorten(json.dumps(data)))
+        if data not in pat_settings.types:
+            self.fail("invalid_choice", input=data, choices=", ".join(pat_settings.types))
         return data
+
+
+def _shorten(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _json_kind(value: Any) -> str:
@@ -92,20 +97,67 @@ def _json_kind(value: Any) -> str:
 
 
 class PersonalAccessTokenSerializer(serializers.Serializer[PersonalAccessToken]):
-    """A token as the API shows it. ``token`` is set only when the serializer's
-    context carries the secret, that is, in the response that made it."""
+    """Personal Access Token.
 
-    id = serializers.UUIDField(read_only=True)
-    name = serializers.CharField(read_only=True)
-    type = TokenTypeField(read_only=True)
-    ipRestriction = serializers.SerializerMethodField()
-    active = serializers.SerializerMethodField()
-    createdAt = UTCDateTimeField(source="created_at", read_only=True)
-    expireAt = UTCDateTimeField(source="expire_at", read_only=True, allow_null=True)
-    lastUsedAt = UTCDateTimeField(source="last_used_at", read_only=True, allow_null=True)
-    subject = serializers.CharField(source="user_id", read_only=True)
-    token = serializers.SerializerMethodField()
-    displayPrefix = serializers.CharField(source="display_prefix", read_only=True)
+    `token` is set only in the response that provisioned it, and null
+    everywhere else.
+    """
+
+    # The descriptions are the seed's, with what this implementation adds;
+    # they end up in the OpenAPI schema.
+    id = serializers.UUIDField(
+        read_only=True,
+        help_text="ID represents the unique identifier for a personal access token.",
+    )
+    name = serializers.CharField(
+        read_only=True, help_text="Name represents the name of the personal access token."
+    )
+    type = TokenTypeField(
+        read_only=True, help_text="Type represents the type of the personal access token."
+    )
+    ipRestriction = serializers.SerializerMethodField(
+        help_text="IPRestriction represents the IP restriction for the personal access token: "
+        "normalised comma-separated IP addresses and CIDR networks; null means any address."
+    )
+    active = serializers.SerializerMethodField(
+        help_text="Active indicates whether the personal access token is active or not: "
+        "false once it is revoked or expired, or its user is deactivated."
+    )
+    createdAt = UTCDateTimeField(
+        source="created_at",
+        read_only=True,
+        help_text="CreatedAt represents the creation time of the personal access token "
+        "(RFC 3339, UTC).",
+    )
+    expireAt = UTCDateTimeField(
+        source="expire_at",
+        read_only=True,
+        allow_null=True,
+        help_text="ExpireAt represents the expiration time of the personal access token "
+        "(RFC 3339, UTC); null means it never expires.",
+    )
+    lastUsedAt = UTCDateTimeField(
+        source="last_used_at",
+        read_only=True,
+        allow_null=True,
+        help_text="LastUsedAt represents the last time the personal access token was used "
+        "(RFC 3339, UTC); null means never.",
+    )
+    subject = serializers.CharField(
+        source="user_id",
+        read_only=True,
+        help_text="Subject represents the subject of the personal access token: "
+        "the owning user's primary key.",
+    )
+    token = serializers.SerializerMethodField(
+        help_text="Token represents the actual token value: set only in the provisioning "
+        "response, null everywhere else."
+    )
+    displayPrefix = serializers.CharField(
+        source="display_prefix",
+        read_only=True,
+        help_text="The non-secret start of the token, to recognise it by.",
+    )
 
     def get_ipRestriction(self, token: PersonalAccessToken) -> str | None:
         return token.ip_restriction or None
@@ -119,15 +171,35 @@ class PersonalAccessTokenSerializer(serializers.Serializer[PersonalAccessToken])
 
 
 class ProvisionSerializer(serializers.Serializer[Any]):
-    """The provisioning request. Only checks JSON shapes; the rules are in
-    :meth:`PersonalAccessTokenManager.provision`."""
+    """The request to provision a personal access token."""
 
-    name = StrictCharField(trim_whitespace=False)
-    type = TokenTypeField(required=False)
-    ipRestriction = StrictCharField(
-        required=False, allow_null=True, allow_blank=True, trim_whitespace=False
+    # Only JSON shapes are checked here; the rules are in provision().
+
+    name = StrictCharField(
+        trim_whitespace=False,
+        help_text="Name of the personal access token: trimmed, then 1 to "
+        f"{NAME_MAX_LENGTH} characters, unique among your active tokens.",
     )
-    expireAt = UTCDateTimeField(required=False, allow_null=True)
+    type = TokenTypeField(
+        required=False,
+        help_text="Type of the personal access token; left out, the configured default.",
+    )
+    ipRestriction = StrictCharField(
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        trim_whitespace=False,
+        help_text="IP restriction for the personal access token: comma-separated IP "
+        "addresses and CIDR networks (IPv4 and IPv6), at most 50. Null, empty or left out: "
+        "any address (or, when a token makes this request, that token's restriction).",
+    )
+    expireAt = UTCDateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="When the token expires: RFC 3339 with a time zone, in the future and "
+        "within the type's maximum lifetime. Left out: the type's default lifetime. Null: "
+        "never, only where no maximum lifetime is configured.",
+    )
 
     default_error_messages = {"not_object": "Expected a JSON object, not {kind}."}
 
@@ -152,8 +224,10 @@ class ProvisionSerializer(serializers.Serializer[Any]):
 
 
 class RevokeResponseSerializer(serializers.Serializer[Any]):
+    """The answer to a revocation."""
+
     message = serializers.CharField()
-    status = serializers.IntegerField()
+    status = serializers.IntegerField(help_text="The HTTP status, 200.")
 
 
 def django_errors_to_drf(error: DjangoValidationError) -> serializers.ValidationError:
@@ -171,8 +245,8 @@ def django_errors_to_drf(error: DjangoValidationError) -> serializers.Validation
 class ErrorSerializer(serializers.Serializer[Any]):
     """The body of every error response."""
 
-    message = serializers.CharField()
-    status = serializers.IntegerField()
+    message = serializers.CharField(help_text="What went wrong, for a person to read.")
+    status = serializers.IntegerField(help_text="The HTTP status code.")
     # A field named like Serializer.errors: DRF's metaclass moves declared
     # fields off the class, so the property still works.
     errors = serializers.DictField(  # type: ignore[assignment]

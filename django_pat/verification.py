@@ -11,10 +11,12 @@ from typing import TYPE_CHECKING
 
 from django.db.models import Q
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from . import cache, lookup, tokens
 from .client_ip import client_ip
 from .conf import pat_settings
+from .ip import IPRestrictionError
 from .models import PersonalAccessToken
 from .signals import authentication_failed
 
@@ -49,6 +51,7 @@ class TokenRejected(Exception):
         self.message = message
 
 
+@sensitive_variables("value")
 def bearer_token(request: HttpRequest | Request) -> str | None:
     """The Bearer value if it carries our prefix, else None (not ours)."""
     scheme, _, value = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
@@ -58,6 +61,7 @@ def bearer_token(request: HttpRequest | Request) -> str | None:
     return value if value.startswith(f"{pat_settings.token_prefix}_") else None
 
 
+@sensitive_variables("raw")
 def authenticate_request(request: HttpRequest | Request, raw: str) -> PersonalAccessToken:
     """The token ``raw`` names, if it may authenticate ``request``.
 
@@ -85,6 +89,7 @@ def authenticate_request(request: HttpRequest | Request, raw: str) -> PersonalAc
     return token
 
 
+@sensitive_variables("raw")
 def _find(raw: str) -> PersonalAccessToken:
     try:
         tokens.parse(raw, pat_settings.token_prefix)
@@ -109,7 +114,13 @@ def _check(token: PersonalAccessToken, request: HttpRequest | Request) -> None:
         raise TokenRejected("unknown_type")
     if token.ip_restriction:
         address = client_ip(request)
-        if address is None or not token.restriction.allows(address):
+        try:
+            allowed = address is not None and token.restriction.allows(address)
+        except IPRestrictionError:
+            # A stored value no longer parses (edited outside provision()):
+            # it allows nobody rather than everybody.
+            allowed = False
+        if not allowed:
             raise TokenRejected(
                 "ip_not_allowed",
                 f"This token may not be used from {address or 'an unknown address'}.",

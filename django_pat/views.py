@@ -7,16 +7,23 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_variables
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import exceptions, viewsets
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+)
+from rest_framework import exceptions, serializers, viewsets
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from .conf import pat_settings
 from .exceptions import exception_handler
-from .models import PersonalAccessToken, PersonalAccessTokenQuerySet
+from .models import InactiveRequester, PersonalAccessToken, PersonalAccessTokenQuerySet
 from .pagination import LinkHeaderPagination
 from .parsers import JSONParser
 from .serializers import (
@@ -27,6 +34,7 @@ from .serializers import (
     django_errors_to_drf,
 )
 from .throttling import SCOPE, OptionalScopedRateThrottle
+from .verification import GENERIC_MESSAGE
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -55,13 +63,48 @@ _TOKEN_ID = OpenApiParameter(
     "token_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The token's id."
 )
 
+_LIST_PARAMETERS = [
+    OpenApiParameter(
+        "active", OpenApiTypes.BOOL, description="Only active, or only inactive, tokens."
+    ),
+    OpenApiParameter(
+        "type",
+        {"$ref": "#/components/schemas/PersonalAccessTokenType"},
+        description="Only tokens of this type.",
+    ),
+    OpenApiParameter(
+        LinkHeaderPagination.limit_query_param,
+        {"type": "integer", "minimum": 1, "maximum": LinkHeaderPagination.max_limit},
+        description=f"Page size, 1 to {LinkHeaderPagination.max_limit}. Without it, the whole "
+        "list; with it, the Link and X-Total-Count headers.",
+    ),
+    OpenApiParameter(
+        LinkHeaderPagination.offset_query_param,
+        {"type": "integer", "minimum": 0, "maximum": LinkHeaderPagination.max_offset},
+        description="How many tokens to skip; only with limit.",
+    ),
+    OpenApiParameter(
+        "Link",
+        OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        response=[200],
+        description='With limit: the neighbouring pages (RFC 8288, rel="next" and rel="prev").',
+    ),
+    OpenApiParameter(
+        "X-Total-Count",
+        OpenApiTypes.INT,
+        OpenApiParameter.HEADER,
+        response=[200],
+        description="With limit: how many tokens match, on all pages.",
+    ),
+]
+
 
 class PersonalAccessTokenViewSet(viewsets.GenericViewSet[PersonalAccessToken]):
-    """The authenticated user's personal access tokens.
+    """Your personal access tokens: list, provision, look up and revoke them."""
 
-    Override :meth:`get_parent_token` or :meth:`provision` to change how
-    tokens are made without forking the view.
-    """
+    # To change how tokens are made without forking this view, override
+    # get_parent_token() or provision().
 
     serializer_class = PersonalAccessTokenSerializer
     permission_classes = (IsAuthenticated,)
@@ -72,15 +115,25 @@ class PersonalAccessTokenViewSet(viewsets.GenericViewSet[PersonalAccessToken]):
     pagination_class = LinkHeaderPagination
     lookup_url_kwarg = "token_id"
 
+    def get_serializer_class(self) -> type[serializers.BaseSerializer[Any]]:
+        # OPTIONS describes a POST by its request body, not by the response.
+        if self.request is not None and self.request.method == "POST":
+            return ProvisionSerializer
+        return PersonalAccessTokenSerializer
+
     def get_queryset(self) -> PersonalAccessTokenQuerySet:
         return PersonalAccessToken.objects.for_user(self.request.user).select_related("user")
 
     def get_object(self) -> PersonalAccessToken:
         # A malformed id is as unknown as another user's: 404, never a 500.
+        # Only the canonical spelling the API hands out names a token.
+        raw = str(self.kwargs[self.lookup_url_kwarg])
         try:
-            token_id = uuid.UUID(str(self.kwargs[self.lookup_url_kwarg]))
+            token_id = uuid.UUID(raw)
         except ValueError:
             raise Http404 from None
+        if str(token_id) != raw.lower():
+            raise Http404
         try:
             return self.get_queryset().get(pk=token_id)
         except PersonalAccessToken.DoesNotExist:
@@ -95,9 +148,15 @@ class PersonalAccessTokenViewSet(viewsets.GenericViewSet[PersonalAccessToken]):
         return super().get_authenticate_header(request) or 'Bearer realm="api"'
 
     def get_parent_token(self) -> PersonalAccessToken | None:
-        """The token that authenticated this request, if one did."""
+        """The token that authenticated this request, if one did: DRF's, or
+        the middleware's when DRF itself only knows the session it set."""
         auth = self.request.auth
-        return auth if isinstance(auth, PersonalAccessToken) else None
+        if isinstance(auth, PersonalAccessToken):
+            return auth
+        token = getattr(self.request._request, "personal_access_token", None)
+        if isinstance(token, PersonalAccessToken) and token.user_id == self.request.user.pk:
+            return token
+        return None
 
     def provision(self, **arguments: Any) -> tuple[PersonalAccessToken, str]:
         """Make the token; the one call every provisioning goes through."""
@@ -133,14 +192,12 @@ class PersonalAccessTokenViewSet(viewsets.GenericViewSet[PersonalAccessToken]):
     @extend_schema(
         operation_id="list_personal_access_tokens",
         summary="list personal access tokens for your account",
-        parameters=[
-            OpenApiParameter(
-                "active", OpenApiTypes.BOOL, description="Only active, or only inactive, tokens."
-            ),
-            OpenApiParameter("type", OpenApiTypes.STR, description="Only tokens of this type."),
-        ],
+        description="Your tokens, newest first, revoked and expired ones included "
+        "(with `active: false`). The body is always a JSON array; `limit` and `offset` "
+        "page it, with the paging in the `Link` and `X-Total-Count` headers.",
+        parameters=_LIST_PARAMETERS,
         responses={
-            200: PersonalAccessTokenSerializer(many=True),
+            200: OpenApiResponse(PersonalAccessTokenSerializer(many=True), "OK"),
             **_errors(400, 401, 403, 404, 429, 500),
         },
     )
@@ -154,26 +211,51 @@ class PersonalAccessTokenViewSet(viewsets.GenericViewSet[PersonalAccessToken]):
     @extend_schema(
         operation_id="provision_personal_access_token",
         summary="Provision a personal access token",
-        description="The response is the only place the secret `token` ever appears.",
+        description="Makes a token for your account. The response is the only place the "
+        "secret `token` ever appears: store it now.",
         request=ProvisionSerializer,
-        responses={200: PersonalAccessTokenSerializer, **_errors(400, 401, 403, 404, 429, 500)},
+        examples=[
+            OpenApiExample(
+                "A read-only token for CI",
+                value={
+                    "name": "ci read-only",
+                    "type": "read_only",
+                    "ipRestriction": "192.0.2.0/24, 2001:db8::1",
+                },
+                request_only=True,
+            ),
+            OpenApiExample("Defaults for the rest", value={"name": "laptop"}, request_only=True),
+        ],
+        responses={
+            200: OpenApiResponse(PersonalAccessTokenSerializer, "OK"),
+            **_errors(400, 401, 403, 404, 429, 500),
+        },
     )
+    @method_decorator(sensitive_variables("secret", "body"))
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         request_serializer = ProvisionSerializer(data=request.data)
         request_serializer.is_valid(raise_exception=True)
         try:
             token, secret = self.provision(**request_serializer.provision_arguments())
+        except InactiveRequester:
+            # Revoked (or deactivated) while this request ran: as if it came after.
+            raise exceptions.AuthenticationFailed(GENERIC_MESSAGE) from None
         except DjangoValidationError as error:
             raise django_errors_to_drf(error) from None
-        body = self.get_serializer(token, context={"secret": secret}).data
+        context = {**self.get_serializer_context(), "secret": secret}
+        body = PersonalAccessTokenSerializer(token, context=context).data
         # The secret is in this response only: no cache may keep a copy.
         return Response(body, headers={"Cache-Control": "no-store"})
 
     @extend_schema(
         operation_id="get_personal_access_token",
         summary="Get a personal access token",
+        description="One of your tokens; another user's token is a 404.",
         parameters=[_TOKEN_ID],
-        responses={200: PersonalAccessTokenSerializer, **_errors(400, 401, 403, 404, 429, 500)},
+        responses={
+            200: OpenApiResponse(PersonalAccessTokenSerializer, "OK"),
+            **_errors(400, 401, 403, 404, 429, 500),
+        },
     )
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return Response(self.get_serializer(self.get_object()).data)
@@ -181,8 +263,13 @@ class PersonalAccessTokenViewSet(viewsets.GenericViewSet[PersonalAccessToken]):
     @extend_schema(
         operation_id="revoke_personal_access_token",
         summary="Revoke a personal access token",
+        description="The token stops working at once and stays in the list with "
+        "`active: false`. Revoking it again answers 200 again; another user's token is a 404.",
         parameters=[_TOKEN_ID],
-        responses={200: RevokeResponseSerializer, **_errors(400, 401, 403, 404, 429, 500)},
+        responses={
+            200: OpenApiResponse(RevokeResponseSerializer, "OK"),
+            **_errors(400, 401, 403, 404, 429, 500),
+        },
     )
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         self.get_object().revoke()

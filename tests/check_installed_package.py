@@ -15,6 +15,18 @@ sys.path = [p for p in sys.path if Path(p or ".").resolve() != here]
 package = resources.files("django_pat")
 assert package.joinpath("py.typed").is_file(), "py.typed is missing from the wheel"
 assert package.joinpath("migrations", "0001_initial.py").is_file(), "migration missing"
+assert package.joinpath("migrations", "0002_revoke_permission.py").is_file(), "migration missing"
+shipped_files = [
+    ("templates", "admin", "django_pat", "personalaccesstoken", "provisioned.html"),
+    ("static", "django_pat", "admin", "tokens.js"),
+    ("static", "django_pat", "admin", "tokens.css"),
+    ("templates", "django_pat", "tokens.html"),
+    ("templates", "django_pat", "base.html"),
+    ("static", "django_pat", "tokens.js"),
+    ("static", "django_pat", "tokens.css"),
+]
+for parts in shipped_files:
+    assert package.joinpath(*parts).is_file(), f"{'/'.join(parts)} is missing from the wheel"
 
 settings.configure(
     INSTALLED_APPS=[
@@ -40,4 +52,12 @@ user = User.objects.create_user("packaged")
 token, secret = PersonalAccessToken.objects.provision(user, name="from the wheel")
 request = RequestFactory().get("/", HTTP_AUTHORIZATION=f"Bearer {secret}")
 assert authenticate_request(request, secret) == token
+
+# The management commands ship too.
+from io import StringIO  # noqa: E402
+
+listing = StringIO()
+call_command("pat_list", "packaged", stdout=listing)
+assert "from the wheel" in listing.getvalue(), listing.getvalue()
+assert secret not in listing.getvalue()
 print(f"installed django_pat from {package} works")

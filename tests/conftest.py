@@ -1,23 +1,66 @@
 """Shared fixtures. Tests are plain functions; these give them users, tokens
-and clients that speak to the endpoints as an API client would."""
+and clients that speak to the endpoints as an API client would, and Debian's
+Chromium driven by Playwright for the tests that need a browser.
+
+Without Chromium the browser tests skip, saying how to install it; with
+``DJANGO_PAT_REQUIRE_BROWSER=1`` (CI sets it) they fail instead, so that a CI
+run never passes by skipping them.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+import os
+import shutil
+import urllib.parse
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Permission, User
 from rest_framework.test import APIClient
 
 from django_pat.models import PersonalAccessToken
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page, Playwright, Route
 
 LIST_URL = "/api/personal-access-tokens"
 
 
 def detail_url(token_id: object) -> str:
     return f"{LIST_URL}/{token_id}"
+
+
+_FIGURES: list[str] = []
+
+
+@pytest.fixture
+def figure(request: pytest.FixtureRequest) -> Callable[[str], None]:
+    """Note a measured figure (a race's outcome, say); printed after the run."""
+    return lambda text: _FIGURES.append(f"{request.node.name}: {text}")
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _FIGURES:
+        terminalreporter.section("figures")
+        for line in _FIGURES:
+            terminalreporter.write_line(line)
+
+
+def error_report(request: Any, test_file: str) -> str:
+    """Django's HTML error report of the exception being handled, from the
+    frame that left ``test_file`` on: the test's own locals hold the secret,
+    the library's must not."""
+    import sys
+
+    from django.views.debug import ExceptionReporter
+
+    kind, error, tb = sys.exc_info()
+    while tb is not None and tb.tb_frame.f_code.co_filename == test_file:
+        tb = tb.tb_next
+    assert tb is not None
+    return ExceptionReporter(request, kind, error, tb).get_traceback_html()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -93,3 +136,126 @@ def session_api(user: User) -> APIClient:
     client = APIClient(enforce_csrf_checks=True)
     client.force_login(user)
     return client
+
+
+@pytest.fixture
+def make_staff(db: None) -> Callable[..., User]:
+    """A staff user holding the given django_pat permissions, by codename
+    (``"view_personalaccesstoken"``); password ``<username>-password``."""
+
+    def make(username: str, *codenames: str, superuser: bool = False) -> User:
+        staff = User.objects.create_user(
+            username,
+            f"{username}@example.com",
+            f"{username}-password",
+            is_staff=True,
+            is_superuser=superuser,
+        )
+        if codenames:
+            staff.user_permissions.set(
+                Permission.objects.filter(
+                    content_type__app_label="django_pat", codename__in=codenames
+                )
+            )
+        return staff
+
+    return make
+
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+# Headless, and quiet: this machine's network is closed, and Chromium's
+# background connections would only fail (many at a time).
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
+INSTALL_HINT = (
+    f"browser tests need Chromium at {CHROMIUM} (or set CHROMIUM_PATH): "
+    "on Debian or Ubuntu, `apt-get install -y chromium` (as root); "
+    "never `playwright install`, which downloads a browser of its own"
+)
+TIMEOUT_MS = 20_000
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("DJANGO_PAT_REQUIRE_BROWSER"):
+        pytest.fail(f"{reason} (DJANGO_PAT_REQUIRE_BROWSER is set)", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def playwright() -> Iterator[Playwright]:
+    if not (os.path.isfile(CHROMIUM) or shutil.which(CHROMIUM)):
+        _unavailable(INSTALL_HINT)
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("browser tests need Playwright: pip install -e '.[dev]'")
+    # Playwright's synchronous API keeps an asyncio loop running in this
+    # thread, and Django refuses database access from a thread with a running
+    # loop. The tests' own ORM calls are synchronous, so allow them, for as
+    # long as Playwright runs and no longer: one module (the async tests of
+    # other modules must not run with the check off).
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    manager = sync_playwright().start()
+    try:
+        yield manager
+    finally:
+        manager.stop()
+        if previous is None:
+            del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    browser = playwright.chromium.launch(
+        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+    )
+    try:
+        yield browser
+    finally:
+        browser.close()
+
+
+@pytest.fixture
+def offline_page(browser: Browser) -> Iterator[Callable[[str], Page]]:
+    """Open pages that may load from one site only: ``offline_page(base_url)``.
+
+    Requests for any other host are refused and listed in ``page.elsewhere``,
+    so a test can assert that a page works with no internet.
+    """
+    contexts = []
+
+    def open_page(base_url: str) -> Page:
+        own = urllib.parse.urlsplit(base_url).netloc
+        context = browser.new_context(base_url=base_url)
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        elsewhere: list[str] = []
+
+        def only_own_host(route: Route) -> None:
+            url = route.request.url
+            if urllib.parse.urlsplit(url).netloc == own:
+                route.continue_()
+            else:
+                elsewhere.append(url)
+                route.abort()
+
+        context.route("**/*", only_own_host)
+        page = context.new_page()
+        page.elsewhere = elsewhere  # type: ignore[attr-defined]
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()

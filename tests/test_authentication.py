@@ -26,7 +26,7 @@ from django_pat.authentication import PersonalAccessTokenAuthentication
 from django_pat.models import PersonalAccessToken
 from django_pat.signals import authentication_failed
 from django_pat.verification import GENERIC_MESSAGE, TokenRejected, authenticate_request
-from tests.conftest import LIST_URL, detail_url
+from tests.conftest import LIST_URL, detail_url, error_report
 
 MakeToken = Callable[..., tuple[PersonalAccessToken, str]]
 ClientFor = Callable[..., APIClient]
@@ -877,3 +877,37 @@ def test_secret_never_reaches_the_database_queries(
     sql = "\n".join(query["sql"] for query in queries)
     assert tokens.digest(token[1]) in sql
     assert token[1][4:36] not in sql
+
+
+def test_token_whose_stored_restriction_no_longer_parses_allows_nobody(
+    token: tuple[PersonalAccessToken, str], api: APIClient
+) -> None:
+    # Written around provision(), e.g. by a raw UPDATE: fail closed, not a 500.
+    PersonalAccessToken.objects.filter(pk=token[0].pk).update(ip_restriction="not-an-ip")
+
+    response = api.get(LIST_URL)
+
+    assert response.status_code == 403
+    assert response.json()["status"] == 403
+
+
+def test_secret_is_hidden_from_error_reports_of_the_authentication_path(
+    token: tuple[PersonalAccessToken, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+
+    import django_pat.verification as verification
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(verification, "_check", broken)
+    request = RequestFactory().get(LIST_URL, HTTP_AUTHORIZATION=f"Bearer {token[1]}")
+    try:
+        authenticate_request(request, token[1])
+    except RuntimeError:
+        report = error_report(request, __file__)
+    else:  # pragma: no cover
+        pytest.fail("the patched check did not raise")
+
+    assert "database went away" in report
+    assert token[1] not in report

@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from django.test import RequestFactory
 from rest_framework.request import Request
 
-from django_pat.client_ip import client_ip
+from django_pat.client_ip import MAX_TRUSTED_HOPS, client_ip
 
 CLIENT = "198.51.100.7"
 SPOOFED = "203.0.113.66"
@@ -192,6 +192,17 @@ def test_rightmost_untrusted_entry_is_the_client(
     settings.DJANGO_PAT = {"TRUSTED_PROXIES": PROXIES}
 
     assert client_ip(request(remote_addr, HTTP_X_FORWARDED_FOR=forwarded)) == ip(expected)
+
+
+def test_a_longer_chain_of_trusted_proxies_than_any_real_one_is_unknown(settings: Any) -> None:
+    settings.DJANGO_PAT = {"TRUSTED_PROXIES": PROXIES}
+    chain = [f"10.0.0.{n}" for n in range(2, 2 + MAX_TRUSTED_HOPS)]
+
+    longest = request("10.0.0.1", HTTP_X_FORWARDED_FOR=", ".join([CLIENT, *chain[:-1]]))
+    too_long = request("10.0.0.1", HTTP_X_FORWARDED_FOR=", ".join([CLIENT, *chain]))
+
+    assert client_ip(longest) == ip(CLIENT)
+    assert client_ip(too_long) is None
 
 
 def test_single_proxy_address_is_trusted(settings: Any) -> None:

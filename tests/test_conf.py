@@ -210,6 +210,9 @@ BAD_SETTINGS: list[tuple[str, Any, str]] = [
     ("cache empty", {"CACHE": ""}, "CACHE"),
     ("cache a number", {"CACHE": 1}, "CACHE"),
     ("cache a list", {"CACHE": ["default"]}, "CACHE"),
+    ("revoke on deactivation None", {"REVOKE_ON_USER_DEACTIVATION": None}, "REVOKE_ON_USER"),
+    ("revoke on deactivation 1", {"REVOKE_ON_USER_DEACTIVATION": 1}, "REVOKE_ON_USER"),
+    ("revoke on deactivation a string", {"REVOKE_ON_USER_DEACTIVATION": "yes"}, "REVOKE_ON"),
 ]
 
 BAD_IDS = [case[0] for case in BAD_SETTINGS]
@@ -287,6 +290,8 @@ def test_every_bad_key_is_reported_at_once() -> None:
         {"TRUSTED_PROXIES": 2},
         {"TRUSTED_PROXIES": ["10.0.0.0/8", "192.0.2.7", "2001:db8::/32"]},
         {"TRUSTED_PROXIES": ("10.0.0.1",)},
+        {"REVOKE_ON_USER_DEACTIVATION": True},
+        {"REVOKE_ON_USER_DEACTIVATION": False},
         {"TYPES": {"admin": {"methods": "*"}}, "DEFAULT_TYPE": "admin"},
         {"TYPES": {"read_write": {"methods": ("GET", "POST")}}},
         {
@@ -423,3 +428,35 @@ def test_provision_uses_the_type_default_lifetime(
     assert read_write.expire_at is not None
     assert before + timedelta(days=7) <= read_only.expire_at <= after + timedelta(days=7)
     assert before + timedelta(days=20) <= read_write.expire_at <= after + timedelta(days=20)
+
+
+def test_bad_settings_reach_manage_py_check_as_errors_not_a_traceback(tmp_path) -> None:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    (tmp_path / "bad_settings.py").write_text(
+        "from tests.settings import *\n"
+        "DJANGO_PAT = {'TOKEN_PREFIX': 'Bad_Prefix', 'TYPES': {'x': {'methods': ['get']}}}\n"
+    )
+    root = Path(__file__).resolve().parent.parent
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bad_settings",
+        "PYTHONPATH": os.pathsep.join([str(tmp_path), str(root)]),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "django", "check"],
+        env=env,
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode != 0
+    assert "django_pat.E001" in result.stderr
+    assert "TOKEN_PREFIX" in result.stderr
+    assert "Traceback" not in result.stderr

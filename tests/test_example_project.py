@@ -3,6 +3,7 @@ then ``manage.py runserver`` with DEBUG off, driven over real HTTP."""
 
 from __future__ import annotations
 
+import contextlib
 import http.cookiejar
 import json
 import os
@@ -134,6 +135,7 @@ def free_port() -> int:
 @dataclass
 class Demo:
     output: str
+    errors: str
     demo_password: str
     admin_password: str
     token: str
@@ -160,43 +162,51 @@ def demo(environment) -> Demo:
     assert demo_password, output
     assert admin_password, output
     assert token, output
-    return Demo(output, demo_password.group(1), admin_password.group(1), token.group(1))
+    return Demo(
+        output, result.stderr, demo_password.group(1), admin_password.group(1), token.group(1)
+    )
+
+
+@contextlib.contextmanager
+def runserver(manage_py: Path, environment: dict[str, str], log_path: Path):
+    """``manage.py runserver --noreload`` on a free port; yields its base URL."""
+    port = free_port()
+    with log_path.open("w") as log:
+        process = subprocess.Popen(  # noqa: S603
+            [sys.executable, str(manage_py), "runserver", "--noreload", f"127.0.0.1:{port}"],
+            cwd=manage_py.parent,
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            deadline = time.monotonic() + STARTUP_TIMEOUT
+            while True:
+                if process.poll() is not None:
+                    pytest.fail(f"runserver exited: {log_path.read_text()}")
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        pytest.fail(f"runserver did not start in {STARTUP_TIMEOUT} s")
+                    time.sleep(0.2)
+            yield f"http://127.0.0.1:{port}/"
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
 def server(demo, environment, site_dir):
-    """``manage.py runserver --noreload`` with DEBUG off; yields its base URL."""
-    port = free_port()
-    log = (site_dir / "runserver.log").open("w")
-    process = subprocess.Popen(  # noqa: S603
-        [sys.executable, str(MANAGE), "runserver", "--noreload", f"127.0.0.1:{port}"],
-        cwd=ROOT,
-        env={**environment, "DJANGO_DEBUG": "0"},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"runserver exited: {(site_dir / 'runserver.log').read_text()}")
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"runserver did not start in {STARTUP_TIMEOUT} s")
-                time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-        log.close()
+    """The example site under runserver with DEBUG off; yields its base URL."""
+    with runserver(MANAGE, {**environment, "DJANGO_DEBUG": "0"}, site_dir / "runserver.log") as url:
+        yield url
 
 
 @pytest.fixture
@@ -423,10 +433,13 @@ def test_swagger_ui_is_served(browser):
     assert "/api/schema/" in reply.text
 
 
-def test_swagger_ui_references_no_external_host(browser, server):
-    html = browser.get("api/docs/").text
+@pytest.mark.parametrize("page", ["api/docs/", "", "accounts/login/", "admin/login/"])
+def test_pages_reference_no_external_host(browser, server, page):
+    html = browser.get(page).text
     own = urllib.parse.urlsplit(server).netloc
 
+    # An XML namespace is a name, not something to load.
+    html = re.sub(r"""\bxmlns(?::\w+)?=["'][^"']*["']""", "", html)
     hosts = set(re.findall(r"(?:https?:)?//([A-Za-z0-9.:\[\]-]+)", html))
 
     assert hosts <= {own}, hosts
@@ -454,3 +467,35 @@ def test_admin_static_files_are_served_with_debug_off(browser):
 
     assert reply.status == 200
     assert reply.headers["Content-Type"].startswith("text/css")
+
+
+# --- the audit log (example_project/audit.py) --------------------------------
+
+
+def test_audit_log_records_token_events_without_secrets(browser, demo, site_dir):
+    headers = bearer(demo.token, **{"Content-Type": "application/json"})
+    made = browser.request(
+        "POST", "api/personal-access-tokens", json.dumps({"name": "audited"}).encode(), headers
+    ).json()
+    browser.request("DELETE", f"api/personal-access-tokens/{made['id']}", None, headers)
+    refused = browser.get("api/personal-access-tokens", **bearer(made["token"]))
+    assert refused.status == 401
+
+    log = (site_dir / "runserver.log").read_text()
+
+    prefix = made["displayPrefix"]
+    assert f"token provisioned: id={made['id']} prefix={prefix} user=demo name='audited'" in log
+    assert f"token revoked: id={made['id']} prefix={prefix} user=demo" in log
+    assert (
+        f"token refused: reason=revoked id={made['id']} prefix={prefix} ip=127.0.0.1 "
+        "request=GET /api/personal-access-tokens"
+    ) in log
+    for secret in (made["token"], demo.token):
+        assert secret not in log
+        assert secret[len(prefix) :] not in log
+
+
+def test_demo_logs_its_token_without_the_secret(demo):
+    assert demo.token in demo.output
+    assert "token provisioned: " in demo.errors
+    assert demo.token not in demo.errors

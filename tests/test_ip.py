@@ -143,6 +143,10 @@ def test_huge_text_is_refused_quickly_as_a_restriction_error() -> None:
         ("[2001:db8::1]", "[2001:db8::1]"),
         ("192.0.2.7:443", "192.0.2.7:443"),
         ("\uff11\uff19\uff12.0.2.7", "\uff11\uff19\uff12.0.2.7"),
+        # CIDR only: netmask and hostmask notations are refused.
+        ("10.0.0.0/255.0.0.0", "10.0.0.0/255.0.0.0"),
+        ("10.0.0.0/0.255.255.255", "10.0.0.0/0.255.255.255"),
+        ("10.0.0.0/\uff18", "10.0.0.0/\uff18"),
     ],
 )
 def test_invalid_entry_is_named_in_the_error(text: str, entry: str) -> None:

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from django_pat.models import PersonalAccessToken
 from django_pat.signals import token_provisioned, token_revoked
-from tests.conftest import LIST_URL, detail_url
+from tests.conftest import LIST_URL, detail_url, error_report
 
 
 @contextmanager
@@ -259,6 +259,33 @@ def test_provision_child_inherits_from_parent(user, make_token):
     assert child.expire_at == parent.expire_at
 
 
+@pytest.mark.parametrize("parent_lifetime", [None, timedelta(days=100)], ids=["never", "100 days"])
+def test_provision_child_of_a_longer_lived_parent_gets_its_types_default(
+    user, make_token, parent_lifetime
+):
+    """A parent expiring later than the child's type allows passes on not its
+    expiry but the type's default lifetime (still no later than the parent)."""
+    types = {
+        "read_only": {
+            "methods": ["GET", "HEAD", "OPTIONS"],
+            "default_lifetime": timedelta(days=7),
+            "max_lifetime": timedelta(days=30),
+        },
+        "read_write": {"methods": "*"},
+    }
+    with override_settings(DJANGO_PAT={"TYPES": types, "MAX_LIFETIME": None}):
+        parent, _ = make_token(
+            name="parent",
+            expire_at=parent_lifetime and timezone.now() + parent_lifetime,
+        )
+        child, _ = PersonalAccessToken.objects.provision(
+            user, name="child", type="read_only", parent=parent
+        )
+
+    assert child.expire_at is not None
+    assert abs(child.expire_at - (child.created_at + timedelta(days=7))) < timedelta(seconds=1)
+
+
 # --- signals --------------------------------------------------------------
 
 
@@ -453,6 +480,13 @@ def test_is_active_and_status(population, state, is_active, status):
     assert token.status == status
 
 
+def test_status_of_a_deactivated_users_token(token):
+    token[0].user.is_active = False
+
+    assert token[0].is_active() is False
+    assert token[0].status == "user_inactive"
+
+
 # --- the secret never reaches the database ---------------------------------
 
 
@@ -584,3 +618,65 @@ def test_concurrent_revokes_signal_once(make_token):
     assert results.count(True) == 1
     assert results.count(False) == 7
     assert len(sent) == 1
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param("a\ud800", id="lone-surrogate"),
+        pytest.param("safe\u202etxt.exe", id="right-to-left-override"),
+        pytest.param("x\u2066y", id="left-to-right-isolate"),
+        pytest.param("tab\there", id="tab"),
+    ],
+)
+def test_provision_refuses_names_with_control_characters(user, name):
+    with pytest.raises(ValidationError) as raised:
+        PersonalAccessToken.objects.provision(user, name=name)
+
+    assert "U+" in raised.value.message_dict["name"][0]
+    assert not PersonalAccessToken.objects.exists()
+
+
+def test_provision_accepts_emoji_joined_with_zero_width_joiner(user):
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"
+
+    token, _ = PersonalAccessToken.objects.provision(user, name=f"laptop {family}")
+
+    assert token.name == f"laptop {family}"
+
+
+@override_settings(DJANGO_PAT={"MAX_LIFETIME": None, "DEFAULT_LIFETIME": None})
+def test_provision_refuses_an_expiry_beyond_what_utc_can_hold(user):
+    far = datetime(9999, 12, 31, 23, 59, 59, tzinfo=timezone.get_fixed_timezone(-60))
+
+    with pytest.raises(ValidationError) as raised:
+        PersonalAccessToken.objects.provision(user, name="far", expire_at=far)
+
+    assert "out of range" in raised.value.message_dict["expire_at"][0]
+
+
+def test_secret_is_hidden_from_error_reports_of_provisioning(user, monkeypatch):
+    from django_pat import tokens
+
+    made = []
+    generate = tokens.generate
+
+    def recording_generate(prefix):
+        made.append(generate(prefix))
+        return made[-1]
+
+    def broken_create(**kwargs):
+        raise RuntimeError("insert failed")
+
+    monkeypatch.setattr(tokens, "generate", recording_generate)
+    monkeypatch.setattr(PersonalAccessToken.objects, "create", broken_create)
+    try:
+        PersonalAccessToken.objects.provision(user, name="ci")
+    except RuntimeError:
+        report = error_report(None, __file__)
+    else:  # pragma: no cover
+        pytest.fail("the patched create did not raise")
+
+    assert "insert failed" in report
+    assert made
+    assert made[0] not in report

@@ -321,6 +321,7 @@ def test_list_without_limit_has_no_paging_headers(api):
         ({"limit": ""}, "limit"),
         ({"limit": "10", "offset": "-1"}, "offset"),
         ({"limit": "10", "offset": "x"}, "offset"),
+        ({"offset": "5"}, "offset"),
     ],
 )
 def test_list_refuses_bad_paging_values(api, query, field):
@@ -666,6 +667,13 @@ def test_provision_refuses_bad_field(api, body, field, mentions):
         pytest.param(
             b'{"name": "x", "ipRestriction": ' + b"[" * 5_000 + b"]" * 5_000 + b"}",
             id="nested-field",
+        ),
+        pytest.param(b'{"name": "x", "\\ud800": 1}', id="lone-surrogate-key"),
+        pytest.param(b'{"name": "x", "a": {"\\udfff": 1}}', id="nested-lone-surrogate-key"),
+        # The last value must not silently win: here it would drop the restriction.
+        pytest.param(
+            b'{"name": "x", "ipRestriction": "10.0.0.1", "ipRestriction": null}',
+            id="duplicate-key",
         ),
     ],
 )
@@ -1180,3 +1188,47 @@ def test_no_throttle_without_a_rate(api):
     statuses = {api.get(LIST_URL).status_code for _ in range(30)}
 
     assert statuses == {200}
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        pytest.param(lambda u: u.hex, id="no-hyphens"),
+        pytest.param(lambda u: "{" + str(u) + "}", id="braces"),
+        pytest.param(lambda u: f"urn:uuid:{u}", id="urn"),
+    ],
+)
+def test_only_the_canonical_id_names_a_token(api, token, spelling):
+    response = api.get(detail_url(spelling(token[0].id)))
+
+    assert_error(response, 404)
+
+
+def test_id_is_case_insensitive(api, token):
+    response = api.get(detail_url(str(token[0].id).upper()))
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("limit", ["%EF%BC%92", "%202", "2%20", "+2", "0x2"])
+def test_limit_takes_ascii_digits_only(api, token, limit):
+    response = api.get(f"{LIST_URL}?limit={limit}")
+
+    assert_error(response, 400, {"limit"})
+
+
+def test_options_describes_the_provisioning_request(api):
+    response = api.options(LIST_URL)
+
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body["actions"]["POST"]) == {"name", "type", "ipRestriction", "expireAt"}
+    assert ":meth:" not in body["description"]
+
+
+def test_combined_error_message_has_one_full_stop_per_part(api, token):
+    response = api.get(f"{LIST_URL}?active=maybe&type=nope")
+
+    message = assert_error(response, 400, {"active", "type"})["message"]
+    assert ".;" not in message
+    assert message.endswith(".")

@@ -1,0 +1,115 @@
+"""``manage.py pat_create USERNAME --name NAME``: make a token from the shell."""
+
+from __future__ import annotations
+
+from argparse import ArgumentParser, ArgumentTypeError
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.management import BaseCommand, CommandError
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from django_pat.models import DEFAULT, PersonalAccessToken
+
+from ._shared import describe, get_user, when
+
+# provision()'s argument names -> this command's options, for its errors.
+OPTION_NAMES = {
+    "name": "--name",
+    "type": "--type",
+    "ip_restriction": "--ip-restriction",
+    "expire_at": "--expire-at",
+}
+
+
+def _aware_datetime(value: str) -> datetime:
+    try:
+        parsed = parse_datetime(value)
+    except ValueError:
+        parsed = None
+    if parsed is None or timezone.is_naive(parsed):
+        raise ArgumentTypeError(
+            f"{value!r} is not an RFC 3339 date and time with a time zone "
+            "(like 2030-01-31T12:00:00Z)."
+        )
+    return parsed
+
+
+def _positive_days(value: str) -> int:
+    try:
+        days = int(value)
+    except ValueError:
+        days = 0
+    if days < 1:
+        raise ArgumentTypeError(f"{value!r} is not a whole number of days, 1 or more.")
+    return days
+
+
+class Command(BaseCommand):
+    help = (
+        "Provision a personal access token for a user and print its secret, once, on "
+        "standard output (details go to standard error). The same rules apply as to the "
+        "API: name, type, IP restriction and lifetime are validated by provision()."
+    )
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("username", help="The owner (the user model's USERNAME_FIELD).")
+        parser.add_argument("--name", required=True, help="The token's name (1 to 100 characters).")
+        parser.add_argument("--type", help="A configured token type; default: DEFAULT_TYPE.")
+        parser.add_argument(
+            "--ip-restriction",
+            help="Comma-separated IP addresses and CIDR networks; default: any address.",
+        )
+        expiry = parser.add_mutually_exclusive_group()
+        expiry.add_argument(
+            "--expire-at",
+            type=_aware_datetime,
+            help="Expiry as RFC 3339 with a time zone, e.g. 2030-01-31T12:00:00Z.",
+        )
+        expiry.add_argument(
+            "--expires-in-days", type=_positive_days, metavar="DAYS", help="Expire in DAYS days."
+        )
+        expiry.add_argument(
+            "--no-expiry",
+            action="store_true",
+            help="Never expire (refused while a maximum lifetime is configured).",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        user = get_user(options["username"])
+        expire_at: datetime | None = DEFAULT
+        if options["no_expiry"]:
+            expire_at = None
+        elif options["expire_at"] is not None:
+            expire_at = options["expire_at"]
+        elif options["expires_in_days"] is not None:
+            expire_at = timezone.now() + timedelta(days=options["expires_in_days"])
+        try:
+            token, secret = PersonalAccessToken.objects.provision(
+                user,
+                name=options["name"],
+                type=options["type"],
+                ip_restriction=options["ip_restriction"] or DEFAULT,
+                expire_at=expire_at,
+            )
+        except ValidationError as error:
+            raise CommandError(_explain(error)) from None
+        self.stderr.write(
+            f"Provisioned {describe(token)}: type {token.type}, "
+            f"IP restriction {token.ip_restriction or 'none'}, "
+            f"expires {when(token.expire_at, 'never')}. "
+            "The secret, on standard output, is shown this once; only its digest is stored."
+        )
+        self.stdout.write(secret)
+
+
+def _explain(error: ValidationError) -> str:
+    if hasattr(error, "error_dict"):
+        return " ".join(
+            f"{OPTION_NAMES.get(field, field)}: {message}"
+            for field, messages in error.message_dict.items()
+            for message in messages
+        )
+    return " ".join(error.messages)

@@ -1,0 +1,107 @@
+"""``Authorization: Bearer <token>`` for every view, DRF or not.
+
+Put :class:`PersonalAccessTokenMiddleware` after Django's
+``AuthenticationMiddleware`` (the system check ``django_pat.E002`` says so
+when it is not). For a request whose Bearer value carries this site's prefix:
+
+* a token that authenticates sets ``request.user`` (and ``request.auser``) to
+  its owner and ``request.personal_access_token`` to the token; the request
+  is exempt from CSRF checks, since a browser never attaches an
+  ``Authorization`` header on its own (CSRF protects ambient credentials,
+  cookies, and those still get it);
+* a refused token is answered at once, with the API's JSON error body: 401
+  with the one generic message and ``WWW-Authenticate: Bearer`` for a token
+  that is malformed, unknown, revoked or expired (or whose user is
+  inactive); 403 naming the reason for a valid token used from an address
+  outside its restriction or with a method its type does not allow. The
+  view never runs, so it cannot treat the client as anonymous by mistake.
+
+Requests without such a header pass through untouched: a session, another
+scheme's Bearer value, or no credentials at all. The rules are
+:func:`django_pat.verification.authenticate_request`'s, the same as for the
+DRF class; when both are installed, the DRF class reuses this middleware's
+answer instead of asking the database again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
+from django.http import HttpRequest, HttpResponseBase, JsonResponse
+
+from .exceptions import error_body
+from .verification import TokenRejected, authenticate_request, bearer_token
+
+if TYPE_CHECKING:
+    from .models import PersonalAccessToken
+
+__all__ = ["PersonalAccessTokenMiddleware", "refusal_response"]
+
+WWW_AUTHENTICATE = 'Bearer realm="api"'
+
+
+def refusal_response(rejection: TokenRejected) -> JsonResponse:
+    """The JSON 401 or 403 for a refused token, as the API answers it."""
+    response = JsonResponse(
+        error_body(rejection.message, rejection.status), status=rejection.status
+    )
+    if rejection.status == 401:
+        response["WWW-Authenticate"] = WWW_AUTHENTICATE
+    return response
+
+
+def _authenticated(request: HttpRequest, token: PersonalAccessToken) -> None:
+    user = token.user
+
+    async def auser() -> Any:
+        return user
+
+    request.user = user
+    request.auser = auser
+    request.personal_access_token = token  # type: ignore[attr-defined]
+    # Read by CsrfViewMiddleware.process_view (and DRF's SessionAuthentication),
+    # which run after this: a Bearer header is not an ambient credential.
+    request._dont_enforce_csrf_checks = True  # type: ignore[attr-defined]
+
+
+class PersonalAccessTokenMiddleware:
+    """Authenticates requests that carry one of this site's tokens."""
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(
+        self,
+        get_response: Callable[[HttpRequest], HttpResponseBase]
+        | Callable[[HttpRequest], Awaitable[HttpResponseBase]],
+    ) -> None:
+        self.get_response = get_response
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if self.is_async:
+            return self.__acall__(request)
+        raw = bearer_token(request)
+        if raw is not None:
+            try:
+                _authenticated(request, authenticate_request(request, raw))
+            except TokenRejected as rejection:
+                return refusal_response(rejection)
+        return self.get_response(request)
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
+        raw = bearer_token(request)
+        if raw is not None:
+            try:
+                # The query runs in a thread: the event loop must not block.
+                token = await sync_to_async(authenticate_request)(request, raw)
+            except TokenRejected as rejection:
+                return refusal_response(rejection)
+            _authenticated(request, token)
+        response = self.get_response(request)
+        assert isinstance(response, Awaitable)
+        return await response

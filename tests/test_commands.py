@@ -1,0 +1,392 @@
+"""The ``pat_*`` management commands, run as a shell user would (string
+arguments through the parser), their output read back."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.test import override_settings
+from django.utils import timezone
+
+from django_pat import signals
+from django_pat.models import PersonalAccessToken
+from django_pat.tokens import digest
+
+SECRET = re.compile(r"\bpat_[0-9A-Za-z]{38}\b")
+
+
+def run(*arguments: str) -> tuple[str, str]:
+    out, err = StringIO(), StringIO()
+    call_command(*arguments, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+# --- pat_create -------------------------------------------------------------
+
+
+def test_create_prints_the_secret_alone_on_stdout(user, client_for):
+    out, err = run("pat_create", "alice", "--name", "deploy")
+
+    secret = out.strip()
+    assert SECRET.fullmatch(secret)
+    token = PersonalAccessToken.objects.get()
+    assert token.digest == digest(secret)
+    assert (token.user, token.name, token.type) == (user, "deploy", "read_write")
+    assert secret not in err
+    assert "deploy" in err
+    assert token.display_prefix in err
+    assert client_for(secret).get("/api/personal-access-tokens").status_code == 200
+
+
+def test_create_with_every_option(user):
+    expiry = (timezone.now() + timedelta(days=3)).replace(microsecond=0)
+
+    run(
+        "pat_create",
+        "alice",
+        "--name=ci",
+        "--type=read_only",
+        "--ip-restriction=10.0.0.0/8, 2001:db8::1",
+        f"--expire-at={expiry.isoformat()}",
+    )
+
+    token = PersonalAccessToken.objects.get()
+    assert token.type == "read_only"
+    assert token.ip_restriction == "10.0.0.0/8,2001:db8::1"
+    assert token.expire_at == expiry
+
+
+def test_create_expires_in_days(user):
+    run("pat_create", "alice", "--name=ci", "--expires-in-days=7")
+
+    token = PersonalAccessToken.objects.get()
+    assert abs(token.expire_at - (timezone.now() + timedelta(days=7))) < timedelta(minutes=1)
+
+
+def test_create_defaults_to_the_default_lifetime(user):
+    run("pat_create", "alice", "--name=ci")
+
+    token = PersonalAccessToken.objects.get()
+    assert abs(token.expire_at - (timezone.now() + timedelta(days=90))) < timedelta(minutes=1)
+
+
+@override_settings(DJANGO_PAT={"MAX_LIFETIME": None})
+def test_create_no_expiry_where_allowed(user):
+    run("pat_create", "alice", "--name=ci", "--no-expiry")
+
+    assert PersonalAccessToken.objects.get().expire_at is None
+
+
+def test_create_sends_the_provisioned_signal(user):
+    received = []
+
+    def receiver(sender, token, parent, **kwargs):
+        received.append((token.name, parent))
+
+    signals.token_provisioned.connect(receiver)
+    try:
+        run("pat_create", "alice", "--name=ci")
+    finally:
+        signals.token_provisioned.disconnect(receiver)
+
+    assert received == [("ci", None)]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["nobody", "--name=x"], "No user with username 'nobody'"),
+        (["alice"], "--name"),
+        (["alice", "--name=   "], "--name: Name may not be blank"),
+        (["alice", f"--name={'x' * 101}"], "is 101 characters long; at most 100 are allowed"),
+        (["alice", "--name=x", "--type=admin"], "--type: 'admin' is not a token type"),
+        (["alice", "--name=x", "--ip-restriction=10.0.0.300"], "'10.0.0.300'"),
+        (["alice", "--name=x", "--ip-restriction=10.0.0.5/8"], "--ip-restriction: "),
+        (["alice", "--name=x", "--expire-at=tomorrow"], "not an RFC 3339 date and time"),
+        (["alice", "--name=x", "--expire-at=2030-01-01T00:00:00"], "with a time zone"),
+        (["alice", "--name=x", "--expire-at=2001-01-01T00:00:00Z"], "--expire-at: Expiry"),
+        (["alice", "--name=x", "--expire-at=2999-01-01T00:00:00Z"], "longest lifetime"),
+        (["alice", "--name=x", "--expires-in-days=0"], "1 or more"),
+        (["alice", "--name=x", "--expires-in-days=soon"], "1 or more"),
+        (["alice", "--name=x", "--no-expiry"], "--expire-at: Tokens of type 'read_write' must"),
+        (["alice", "--name=x", "--no-expiry", "--expires-in-days=3"], "not allowed with"),
+    ],
+)
+def test_create_refuses_bad_input(user, arguments, message):
+    with pytest.raises(CommandError, match=re.escape(message)):
+        run("pat_create", *arguments)
+
+    assert not PersonalAccessToken.objects.exists()
+
+
+def test_create_refuses_a_deactivated_user(user):
+    user.is_active = False
+    user.save()
+
+    with pytest.raises(CommandError, match="The user 'alice' is not active"):
+        run("pat_create", "alice", "--name=ci")
+
+    assert not PersonalAccessToken.objects.exists()
+
+
+def test_create_refuses_a_duplicate_name(user, make_token):
+    make_token(name="ci")
+
+    with pytest.raises(CommandError, match="already have an active token named 'ci'"):
+        run("pat_create", "alice", "--name=ci")
+
+
+@override_settings(DJANGO_PAT={"MAX_ACTIVE_TOKENS_PER_USER": 1})
+def test_create_refuses_beyond_the_cap(user, make_token):
+    make_token()
+
+    with pytest.raises(CommandError, match="1 active tokens, the most allowed"):
+        run("pat_create", "alice", "--name=ci")
+
+
+# --- pat_list ---------------------------------------------------------------
+
+
+def table(out: str) -> list[dict[str, str]]:
+    lines = out.splitlines()
+    header = lines[0]
+    starts = [m.start() for m in re.finditer(r"(?<!\S)\S+(?: \S+)*", header)]
+    names = [header[s:e].strip() for s, e in zip(starts, [*starts[1:], None], strict=True)]
+    return [
+        {
+            name: line[s:e].strip()
+            for name, s, e in zip(names, starts, [*starts[1:], None], strict=True)
+        }
+        for line in lines[1:]
+    ]
+
+
+def test_list_shows_every_token_without_secrets(user, other_user, make_token):
+    mine, my_secret = make_token(name="mine", ip_restriction="10.0.0.0/8")
+    _, their_secret = make_token(other_user, name="theirs")
+    revoked, _ = make_token(name="old")
+    revoked.revoke()
+
+    out, _err = run("pat_list")
+
+    rows = table(out)
+    assert [row["NAME"] for row in rows] == ["old", "theirs", "mine"]
+    by_name = {row["NAME"]: row for row in rows}
+    assert by_name["mine"]["ID"] == str(mine.pk)
+    assert by_name["mine"]["USER"] == "alice"
+    assert by_name["mine"]["PREFIX"] == mine.display_prefix
+    assert by_name["mine"]["STATUS"] == "active"
+    assert by_name["mine"]["IP RESTRICTION"] == "10.0.0.0/8"
+    assert by_name["mine"]["LAST USED"] == "never"
+    assert by_name["old"]["STATUS"] == "revoked"
+    assert by_name["theirs"]["USER"] == "bob"
+    for secret in (my_secret, their_secret):
+        assert secret not in out
+    assert mine.digest not in out
+
+
+def test_list_of_one_user(user, other_user, make_token):
+    make_token(name="mine")
+    make_token(other_user, name="theirs")
+
+    out, _err = run("pat_list", "bob")
+
+    assert [row["NAME"] for row in table(out)] == ["theirs"]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "names"),
+    [
+        (["--active"], ["read"]),
+        (["--inactive"], ["expired", "gone"]),
+        (["--type=read_only"], ["read"]),
+        (["--type=read_write", "--inactive"], ["expired", "gone"]),
+    ],
+)
+def test_list_filters(user, make_token, arguments, names):
+    make_token(name="gone")[0].revoke()
+    expired, _ = make_token(name="expired")
+    PersonalAccessToken.objects.filter(pk=expired.pk).update(expire_at=timezone.now())
+    make_token(name="read", type="read_only")
+
+    out, _err = run("pat_list", *arguments)
+
+    assert sorted(row["NAME"] for row in table(out)) == names
+
+
+def test_list_marks_tokens_of_deactivated_users(user, make_token):
+    make_token(name="ci")
+    user.is_active = False
+    user.save()
+
+    out, _err = run("pat_list")
+
+    assert table(out)[0]["STATUS"] == "user inactive"
+
+
+def test_list_says_when_there_are_none(db):
+    out, err = run("pat_list")
+
+    assert out == ""
+    assert "No tokens." in err
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["nobody"], "No user with username 'nobody'"),
+        (["--type=admin"], "'admin' is not a token type"),
+        (["--active", "--inactive"], "not allowed with"),
+    ],
+)
+def test_list_refuses_bad_input(db, arguments, message):
+    with pytest.raises(CommandError, match=re.escape(message)):
+        run("pat_list", *arguments)
+
+
+# --- pat_revoke -------------------------------------------------------------
+
+
+def test_revoke_by_id(token, client_for):
+    stored, secret = token
+    revoked = []
+
+    def receiver(sender, token, **kwargs):
+        revoked.append(token.pk)
+
+    signals.token_revoked.connect(receiver)
+    try:
+        out, _err = run("pat_revoke", str(stored.pk))
+    finally:
+        signals.token_revoked.disconnect(receiver)
+
+    assert f"Revoked 'ci' ({stored.display_prefix}…, id {stored.pk}) of alice." in out
+    assert revoked == [stored.pk]
+    assert client_for(secret).get("/api/personal-access-tokens").status_code == 401
+    assert secret not in out
+
+
+def test_revoke_again_says_so(token):
+    stored, _ = token
+    stored.revoke()
+
+    out, _err = run("pat_revoke", str(stored.pk))
+
+    assert out.startswith("Already revoked: 'ci'")
+
+
+def test_revoke_all_of_a_user(user, other_user, make_token):
+    mine = [make_token(name=f"t{i}")[0] for i in range(3)]
+    theirs, _ = make_token(other_user, name="theirs")
+    mine[0].revoke()
+
+    out, _err = run("pat_revoke", "--user", "alice")
+
+    assert out.count("Revoked ") == 2
+    assert not PersonalAccessToken.objects.for_user(user).filter(revoked_at__isnull=True).exists()
+    theirs.refresh_from_db()
+    assert theirs.revoked_at is None
+
+
+def test_revoke_all_of_a_user_with_none(user):
+    out, _err = run("pat_revoke", "--user", "alice")
+
+    assert "alice has no tokens to revoke." in out
+
+
+def test_revoke_checks_every_id_before_revoking_any(token):
+    stored, _ = token
+
+    with pytest.raises(CommandError, match="is not a token id"):
+        run("pat_revoke", str(stored.pk), "not-a-uuid")
+
+    stored.refresh_from_db()
+    assert stored.revoked_at is None
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["not-a-uuid"], "'not-a-uuid' is not a token id (a UUID)."),
+        (["12345"], "'12345' is not a token id"),
+        ([str(uuid.UUID(int=7))], f"No token with id {uuid.UUID(int=7)}."),
+        (["--user", "nobody"], "No user with username 'nobody'"),
+        ([], "Name the tokens to revoke by id, or a user with --user"),
+    ],
+)
+def test_revoke_refuses_bad_input(db, arguments, message):
+    with pytest.raises(CommandError, match=re.escape(message)):
+        run("pat_revoke", *arguments)
+
+
+def test_revoke_refuses_ids_and_user_together(token):
+    with pytest.raises(CommandError, match="not both"):
+        run("pat_revoke", str(token[0].pk), "--user", "alice")
+
+
+# --- pat_purge --------------------------------------------------------------
+
+
+@pytest.fixture
+def tokens_of_every_age(user, make_token):
+    now = timezone.now()
+    made = {}
+    for name in ("active", "revoked_now", "revoked_long_ago", "expired_now", "expired_long_ago"):
+        made[name] = make_token(name=name)[0]
+    long_ago = now - timedelta(days=40)
+    PersonalAccessToken.objects.filter(pk=made["revoked_now"].pk).update(revoked_at=now)
+    PersonalAccessToken.objects.filter(pk=made["revoked_long_ago"].pk).update(revoked_at=long_ago)
+    PersonalAccessToken.objects.filter(pk=made["expired_now"].pk).update(expire_at=now)
+    PersonalAccessToken.objects.filter(pk=made["expired_long_ago"].pk).update(expire_at=long_ago)
+    return made
+
+
+def remaining() -> set[str]:
+    return set(PersonalAccessToken.objects.values_list("name", flat=True))
+
+
+def test_purge_deletes_only_tokens_dead_for_longer(tokens_of_every_age):
+    out, _err = run("pat_purge", "--days", "30")
+
+    assert out.startswith("Deleted 2 tokens revoked or expired before ")
+    assert remaining() == {"active", "revoked_now", "expired_now"}
+
+
+def test_purge_zero_days_deletes_every_dead_token(tokens_of_every_age):
+    run("pat_purge", "--days=0")
+
+    assert remaining() == {"active"}
+
+
+def test_purge_dry_run_deletes_nothing(tokens_of_every_age):
+    out, _err = run("pat_purge", "--days=30", "--dry-run")
+
+    assert out.startswith("Would delete 2 tokens")
+    assert "nothing deleted" in out
+    assert len(remaining()) == 5
+
+
+def test_purge_never_deletes_active_tokens(user, make_token):
+    make_token(name="far future", expire_at=timezone.now() + timedelta(days=300))
+
+    run("pat_purge", "--days=0")
+
+    assert remaining() == {"far future"}
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ([], "the following arguments are required: --days"),
+        (["--days=-1"], "0 or more"),
+        (["--days=a week"], "0 or more"),
+    ],
+)
+def test_purge_refuses_bad_input(db, arguments, message):
+    with pytest.raises(CommandError, match=re.escape(message)):
+        run("pat_purge", *arguments)

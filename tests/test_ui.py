@@ -1,0 +1,94 @@
+"""The self-service token page, as served (its behaviour in a browser is
+tested in tests/browser/)."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import User
+from django.contrib.staticfiles import finders
+from django.test import Client, override_settings
+
+PAGE = "/settings/tokens/"
+
+
+@pytest.fixture
+def page_client(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_anonymous_visitors_are_sent_to_log_in(db: None) -> None:
+    response = Client().get(PAGE)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+    assert "next=/settings/tokens/" in response["Location"]
+
+
+def test_page_points_its_script_at_the_api_and_carries_a_csrf_token(page_client: Client) -> None:
+    html = page_client.get(PAGE).content.decode()
+    assert 'data-api-url="/api/personal-access-tokens"' in html
+    token = re.search(r'data-csrf-token="([^"]+)"', html)
+    assert token is not None
+    assert len(token.group(1)) >= 32
+
+
+def test_page_offers_the_configured_types_with_the_default_selected(page_client: Client) -> None:
+    html = page_client.get(PAGE).content.decode()
+    options = re.findall(r'<option value="(\w+)" data-max-days="(\d*)"( selected)?>', html)
+    assert [(name, selected) for name, _, selected in options] == [
+        ("read_only", ""),
+        ("read_write", " selected"),
+    ]
+    assert {days for _, days, _ in options} == {"365"}
+
+
+@override_settings(
+    DJANGO_PAT={
+        "TYPES": {"ci": {"methods": ["GET"], "max_lifetime": timedelta(days=30)}},
+        "DEFAULT_TYPE": "ci",
+        "DEFAULT_LIFETIME": timedelta(days=7),
+    }
+)
+def test_expiry_choices_stop_at_the_longest_lifetime_allowed(page_client: Client) -> None:
+    html = page_client.get(PAGE).content.decode()
+    assert re.findall(r'data-days="(\d+)"', html) == ["7", "30"]
+    assert "Default (7 days)" in html
+
+
+def test_page_and_its_assets_reference_no_other_host(page_client: Client) -> None:
+    html = page_client.get(PAGE).content.decode()
+    assets = [finders.find(f"django_pat/tokens.{ext}") for ext in ("js", "css")]
+    assert all(assets), "the page's script and style sheet are packaged"
+    texts = [html, *(Path(str(asset)).read_text() for asset in assets)]
+    for text in texts:
+        assert not re.search(r"(src|href)=\"(https?:)?//", text)
+        assert "http://" not in text.replace("http://testserver", "")
+        assert "https://" not in text
+
+
+def test_script_never_writes_api_data_as_html() -> None:
+    script = Path(str(finders.find("django_pat/tokens.js"))).read_text()
+    assert "innerHTML" not in script
+    assert "insertAdjacentHTML" not in script
+    assert "document.write" not in script
+
+
+def test_templates_can_be_overridden_the_django_way(page_client: Client, tmp_path: Path) -> None:
+    override = tmp_path / "django_pat" / "base.html"
+    override.parent.mkdir()
+    override.write_text(
+        "<!doctype html><title>Ours</title>"
+        "<div id='project-chrome'>{% block content %}{% endblock %}</div>"
+    )
+    from django.conf import settings
+
+    templates = [{**settings.TEMPLATES[0], "DIRS": [str(tmp_path)]}]
+    with override_settings(TEMPLATES=templates):
+        html = page_client.get(PAGE).content.decode()
+    assert "id='project-chrome'" in html
+    assert 'id="pat-app"' in html
