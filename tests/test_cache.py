@@ -595,3 +595,54 @@ def test_a_miss_is_one_read_and_one_add(
     authenticate(token[1])
 
     assert cache_calls == ["get", "add"]
+
+
+# --- the other doors: plain Django middleware, and revocation on deactivation ---
+
+
+@pytest.mark.parametrize(("path", "is_async"), [("/whoami", False), ("/async-whoami", True)])
+def test_the_middleware_uses_the_cache_and_sees_revocation(
+    token: tuple[PersonalAccessToken, str],
+    settings: Any,
+    path: str,
+    is_async: bool,
+    django_assert_num_queries: Any,
+) -> None:
+    """The cache lives behind authenticate_request, so every door shares it."""
+    from asgiref.sync import async_to_sync
+    from django.test import AsyncClient, Client
+
+    settings.ROOT_URLCONF = "tests.plain_views"
+    settings.MIDDLEWARE = [
+        *settings.MIDDLEWARE,
+        "django_pat.middleware.PersonalAccessTokenMiddleware",
+    ]
+    headers = {"Authorization": f"Bearer {token[1]}"}
+
+    def get() -> Any:
+        if is_async:
+            return async_to_sync(AsyncClient().get)(path, headers=headers)
+        return Client().get(path, headers=headers)
+
+    assert get().status_code == 200
+    with django_assert_num_queries(0):
+        assert get().status_code == 200
+
+    token[0].revoke()
+
+    assert get().status_code == 401
+
+
+def test_revoke_on_deactivation_and_the_cache_agree(
+    token: tuple[PersonalAccessToken, str], user: User, settings: Any
+) -> None:
+    settings.DJANGO_PAT = {"CACHE": "pat", "REVOKE_ON_USER_DEACTIVATION": True}
+    authenticate(token[1])
+
+    user.is_active = False
+    user.save()
+    user.is_active = True
+    user.save()
+
+    assert refused(token[1])
+    assert PersonalAccessToken.objects.get(pk=token[0].pk).revoked_at is not None
