@@ -9,9 +9,9 @@ class DjangoPatConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Imported for their side effects: registering the system checks and
-        # the OpenAPI extensions.
-        from . import checks, openapi  # noqa: F401
+        # Imported for their side effects: registering the system checks, the
+        # OpenAPI extensions and the receivers that keep cache mode's entries true.
+        from . import cache, checks, openapi  # noqa: F401
         from .deactivation import revoke_tokens_of_deactivated_user
 
         post_save.connect(

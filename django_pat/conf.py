@@ -24,7 +24,7 @@ from django.dispatch import receiver
 from . import tokens
 from .ip import Network, parse_network
 
-__all__ = ["DEFAULTS", "TokenType", "pat_settings", "problems"]
+__all__ = ["DEFAULTS", "TokenType", "cache_warnings", "pat_settings", "problems"]
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 ALL_METHODS = "*"
@@ -48,6 +48,10 @@ DEFAULTS: dict[str, Any] = {
     # [] (REMOTE_ADDR is the client), a list of proxy addresses or networks, or
     # the number of proxies in front of Django.
     "TRUSTED_PROXIES": [],
+    # None: every authentication reads the database. The name of a cache in
+    # settings.CACHES (shared by every process: Redis, say): authenticated
+    # requests are answered from it, and invalidated on every change.
+    "CACHE": None,
     # True: deactivating a user (is_active saved as False) revokes their tokens.
     # Either way, a deactivated user's tokens stop authenticating at once.
     "REVOKE_ON_USER_DEACTIVATION": False,
@@ -188,6 +192,14 @@ def problems(raw: Any) -> list[str]:
 
     found.extend(_proxy_problems(merged["TRUSTED_PROXIES"]))
 
+    cache = merged["CACHE"]
+    if cache is not None:
+        aliases = sorted(settings.CACHES)
+        if not isinstance(cache, str) or cache not in aliases:
+            found.append(
+                f"DJANGO_PAT['CACHE'] must be None or the name of a cache in settings.CACHES "
+                f"({', '.join(repr(alias) for alias in aliases)}), not {cache!r}."
+            )
     revoke = merged["REVOKE_ON_USER_DEACTIVATION"]
     if not isinstance(revoke, bool):
         found.append(
@@ -211,6 +223,31 @@ def problems(raw: Any) -> list[str]:
                     f"but a maximum of {maximum}; the default must not exceed the maximum."
                 )
     return found
+
+
+# Backends whose entries one process cannot see another write or delete.
+_UNSHARED_CACHES = {
+    "django.core.cache.backends.locmem.LocMemCache": "keeps a separate cache in each process",
+    "django.core.cache.backends.dummy.DummyCache": "caches nothing",
+}
+
+
+def cache_warnings(raw: Any) -> list[str]:
+    """What makes a valid ``CACHE`` setting a poor one, one sentence each."""
+    if not isinstance(raw, dict) or problems(raw):
+        return []
+    alias = raw.get("CACHE")
+    if alias is None:
+        return []
+    backend = settings.CACHES[alias].get("BACKEND", "")
+    why = _UNSHARED_CACHES.get(backend)
+    if why is None:
+        return []
+    return [
+        f"DJANGO_PAT['CACHE'] names the cache {alias!r}, whose backend {why}: a token "
+        "revoked in one process could still be accepted by another. Use a cache every "
+        "process shares, such as Redis."
+    ]
 
 
 def _build_types(merged: dict[str, Any]) -> dict[str, TokenType]:
@@ -238,6 +275,8 @@ class PATSettings:
     # Either a number of proxies or the networks proxies connect from.
     trusted_proxy_count: int
     trusted_proxy_networks: tuple[Network, ...]
+    # The alias of the cache of cache mode, or None.
+    cache: str | None
 
     def __init__(self) -> None:
         self._loaded = False
@@ -267,6 +306,7 @@ class PATSettings:
         else:
             self.trusted_proxy_count = 0
             self.trusted_proxy_networks = tuple(parse_network(p) for p in proxies)
+        self.cache = merged["CACHE"]
         self._loaded = True
 
     def reload(self) -> None:

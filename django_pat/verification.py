@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from . import tokens
+from . import cache, lookup, tokens
 from .client_ip import client_ip
 from .conf import pat_settings
 from .ip import IPRestrictionError
@@ -95,9 +95,8 @@ def _find(raw: str) -> PersonalAccessToken:
         tokens.parse(raw, pat_settings.token_prefix)
     except tokens.TokenFormatError:
         raise TokenRejected("malformed") from None
-    token = (
-        PersonalAccessToken.objects.select_related("user").filter(digest=tokens.digest(raw)).first()
-    )
+    digest = tokens.digest(raw)
+    token = cache.find(digest) if pat_settings.cache else lookup.fetch(digest)
     if token is None:
         raise TokenRejected("unknown")
     return token
@@ -140,7 +139,10 @@ def _touch(token: PersonalAccessToken) -> None:
     stale_before: datetime = now - pat_settings.last_used_update_interval
     if token.last_used_at is not None and token.last_used_at > stale_before:
         return
+    if cache.used_since(token, stale_before):  # cache mode: another process recorded it
+        return
     PersonalAccessToken.objects.filter(
         Q(last_used_at__isnull=True) | Q(last_used_at__lte=stale_before), pk=token.pk
     ).update(last_used_at=now)
     token.last_used_at = now
+    cache.record_use(token, now)

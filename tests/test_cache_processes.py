@@ -1,0 +1,215 @@
+"""Cache mode across processes: two workers of one site (tests/worker.py)
+share a database and this machine's Redis. What process A changes, process B
+sees on its very next request, although B answered from the cache just before.
+
+Redis comes from ``TEST_REDIS_URL`` (default ``redis://127.0.0.1:6379/0``);
+every run uses keys of its own and deletes them afterwards. Without a Redis
+server these tests skip, saying so.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from itertools import count
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+ANSWER_TIMEOUT = 60
+
+
+class Worker:
+    """A worker process; ``call(op, **args)`` runs one command in it."""
+
+    def __init__(self, name: str, env: dict[str, str]) -> None:
+        self.name = name
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.worker"],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self.selector = selectors.DefaultSelector()
+        assert self.process.stdout is not None
+        self.selector.register(self.process.stdout, selectors.EVENT_READ)
+
+    def call(self, op: str, **arguments: Any) -> Any:
+        assert self.process.stdin is not None
+        assert self.process.stdout is not None
+        self.process.stdin.write(json.dumps({"op": op, **arguments}) + "\n")
+        self.process.stdin.flush()
+        if not self.selector.select(timeout=ANSWER_TIMEOUT):
+            raise TimeoutError(f"worker {self.name} did not answer {op}")
+        answer = json.loads(self.process.stdout.readline())
+        if "error" in answer:
+            raise AssertionError(f"worker {self.name} failed {op}:\n{answer['error']}")
+        return answer["result"]
+
+    def get(self, url: str, secret: str) -> dict[str, Any]:
+        result: dict[str, Any] = self.call("get", url=url, secret=secret)
+        return result
+
+    def close(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+@pytest.fixture(scope="module")
+def workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Worker, Worker]]:
+    redis = pytest.importorskip("redis")
+    server = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        server.ping()
+    except redis.RedisError as error:
+        pytest.skip(f"needs Redis at {REDIS_URL} (set TEST_REDIS_URL): {error}")
+    prefix = f"django-pat-tests-{uuid.uuid4().hex}"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.worker_settings",
+        "WORKER_DATABASE": str(tmp_path_factory.mktemp("shared") / "db.sqlite3"),
+        "WORKER_REDIS_URL": REDIS_URL,
+        "WORKER_CACHE_PREFIX": prefix,
+    }
+    a = Worker("A", env)
+    a.call("migrate")
+    b = Worker("B", env)
+    try:
+        yield a, b
+    finally:
+        a.close()
+        b.close()
+        for key in server.scan_iter(match=f"{prefix}:*"):
+            server.delete(key)
+
+
+_names = count(1)
+
+
+@pytest.fixture
+def account(workers: tuple[Worker, Worker]) -> dict[str, str]:
+    """A fresh user with one token, made in process A."""
+    a, _b = workers
+    username = f"user{next(_names)}"
+    a.call("make_user", username=username)
+    token = a.call("provision", username=username, name="ci")
+    return {"username": username, **token}
+
+
+def token_queries(response: dict[str, Any]) -> list[str]:
+    return [sql for sql in response["queries"] if "django_pat_personalaccesstoken" in sql]
+
+
+def warm(worker: Worker, secret: str, url: str = "/whoami") -> dict[str, Any]:
+    """Two requests in ``worker``; the second must be authenticated from the cache."""
+    worker.get(url, secret)
+    second = worker.get(url, secret)
+    assert token_queries(second) == [], "the second request should not read the token"
+    return second
+
+
+def test_b_answers_from_the_cache(workers: tuple[Worker, Worker], account: dict[str, str]) -> None:
+    a, b = workers
+    assert a.get("/whoami", account["secret"])["status"] == 200
+
+    first = b.get("/whoami", account["secret"])
+
+    assert first["status"] == 200
+    assert first["queries"] == [], "A filled the cache, so B needs no query"
+
+
+def test_revoked_in_a_is_refused_by_b_on_its_very_next_request(
+    workers: tuple[Worker, Worker], account: dict[str, str]
+) -> None:
+    a, b = workers
+    assert warm(b, account["secret"])["status"] == 200
+
+    a.call("revoke", token_id=account["id"])
+
+    assert b.get("/whoami", account["secret"])["status"] == 401
+
+
+def test_revoked_through_the_endpoint_in_a_is_refused_by_b(
+    workers: tuple[Worker, Worker], account: dict[str, str]
+) -> None:
+    a, b = workers
+    other = a.call("provision", username=account["username"], name="admin")
+    assert warm(b, account["secret"])["status"] == 200
+
+    response = a.call(
+        "delete", url=f"/api/personal-access-tokens/{account['id']}", secret=other["secret"]
+    )
+
+    assert response["status"] == 200
+    assert b.get("/whoami", account["secret"])["status"] == 401
+    assert b.get("/whoami", other["secret"])["status"] == 200
+
+
+def test_user_deactivated_in_a_is_refused_by_b_on_its_very_next_request(
+    workers: tuple[Worker, Worker], account: dict[str, str]
+) -> None:
+    a, b = workers
+    assert warm(b, account["secret"])["status"] == 200
+
+    a.call("set_user", username=account["username"], is_active=False)
+
+    assert b.get("/whoami", account["secret"])["status"] == 401
+
+
+@pytest.mark.parametrize("flag", ["is_staff", "is_superuser"])
+def test_user_flags_changed_in_a_are_seen_by_b_on_its_very_next_request(
+    workers: tuple[Worker, Worker], account: dict[str, str], flag: str
+) -> None:
+    a, b = workers
+    assert warm(b, account["secret"])["body"][flag] is False
+
+    a.call("set_user", username=account["username"], **{flag: True})
+
+    assert b.get("/whoami", account["secret"])["body"][flag] is True
+
+
+def test_permission_granted_and_denied_in_a_is_seen_by_b_on_its_very_next_request(
+    workers: tuple[Worker, Worker], account: dict[str, str]
+) -> None:
+    a, b = workers
+    assert warm(b, account["secret"], "/users")["status"] == 403
+
+    a.call("grant", username=account["username"], codename="view_user")
+
+    granted = b.get("/users", account["secret"])
+    assert granted["status"] == 200
+    assert token_queries(granted) == [], "permissions are read, the token still cached"
+
+    a.call("deny", username=account["username"], codename="view_user")
+
+    assert b.get("/users", account["secret"])["status"] == 403
+
+
+def test_last_used_at_is_written_once_per_interval_across_processes(
+    workers: tuple[Worker, Worker], account: dict[str, str]
+) -> None:
+    a, b = workers
+    first = a.get("/whoami", account["secret"])
+    assert any(sql.startswith("UPDATE") for sql in first["queries"])
+    written = a.call("last_used_at", token_id=account["id"])
+    assert written is not None
+
+    for worker in (b, a, b):
+        assert worker.get("/whoami", account["secret"])["queries"] == []
+
+    assert a.call("last_used_at", token_id=account["id"]) == written
