@@ -109,6 +109,7 @@ def test_create_sends_the_provisioned_signal(user):
         (["alice", "--name=x", "--ip-restriction=10.0.0.5/8"], "--ip-restriction: "),
         (["alice", "--name=x", "--expire-at=tomorrow"], "not an RFC 3339 date and time"),
         (["alice", "--name=x", "--expire-at=2030-01-01T00:00:00"], "with a time zone"),
+        (["alice", "--name=x", "--expire-at=2030-01-01T00:00Z"], "not an RFC 3339"),
         (["alice", "--name=x", "--expire-at=2001-01-01T00:00:00Z"], "--expire-at: Expiry"),
         (["alice", "--name=x", "--expire-at=2999-01-01T00:00:00Z"], "longest lifetime"),
         (["alice", "--name=x", "--expires-in-days=0"], "1 or more"),

@@ -9,8 +9,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management import BaseCommand, CommandError
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
+from django_pat.formats import parse_rfc3339
 from django_pat.models import DEFAULT, PersonalAccessToken
 
 from ._shared import describe, get_user, when
@@ -25,11 +25,8 @@ OPTION_NAMES = {
 
 
 def _aware_datetime(value: str) -> datetime:
-    try:
-        parsed = parse_datetime(value)
-    except ValueError:
-        parsed = None
-    if parsed is None or timezone.is_naive(parsed):
+    parsed = parse_rfc3339(value)
+    if parsed is None:
         raise ArgumentTypeError(
             f"{value!r} is not an RFC 3339 date and time with a time zone "
             "(like 2030-01-31T12:00:00Z)."
