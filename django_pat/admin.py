@@ -158,50 +158,57 @@ class TypeFilter(admin.SimpleListFilter):
         return queryset.filter(type=value) if value else queryset
 
 
-class ExpiryFilter(admin.SimpleListFilter):
-    title = "expiry"
-    parameter_name = "expires"
+class _TimeFilter(admin.SimpleListFilter):
+    """A filter whose choices are conditions on a moment, relative to now."""
+
+    # value -> label; ``conditions`` gives each value's Q for the current time.
+    labels: dict[str, str] = {}
+
+    def conditions(self, now: datetime) -> dict[str, Q]:
+        raise NotImplementedError
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [
-            ("7d", "In the next 7 days"),
-            ("30d", "In the next 30 days"),
-            ("past", "Already passed"),
-            ("never", "Never"),
-        ]
+        return list(self.labels.items())
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        now = timezone.now()
-        conditions = {
+        condition = self.conditions(timezone.now()).get(self.value() or "")
+        return queryset.filter(condition) if condition is not None else queryset
+
+
+class ExpiryFilter(_TimeFilter):
+    title = "expiry"
+    parameter_name = "expires"
+    labels = {
+        "7d": "In the next 7 days",
+        "30d": "In the next 30 days",
+        "past": "Already passed",
+        "never": "Never",
+    }
+
+    def conditions(self, now: datetime) -> dict[str, Q]:
+        return {
             "7d": Q(expire_at__gt=now, expire_at__lte=now + timedelta(days=7)),
             "30d": Q(expire_at__gt=now, expire_at__lte=now + timedelta(days=30)),
             "past": Q(expire_at__lte=now),
             "never": Q(expire_at__isnull=True),
         }
-        condition = conditions.get(self.value() or "")
-        return queryset.filter(condition) if condition is not None else queryset
 
 
-class LastUsedFilter(admin.SimpleListFilter):
+class LastUsedFilter(_TimeFilter):
     title = "last used"
     parameter_name = "used"
+    labels = {
+        "7d": "In the last 7 days",
+        "stale": "Not in the last 90 days",
+        "never": "Never",
+    }
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [
-            ("7d", "In the last 7 days"),
-            ("stale", "Not in the last 90 days"),
-            ("never", "Never"),
-        ]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        now = timezone.now()
-        conditions = {
+    def conditions(self, now: datetime) -> dict[str, Q]:
+        return {
             "7d": Q(last_used_at__gte=now - timedelta(days=7)),
             "stale": Q(last_used_at__lt=now - timedelta(days=90)),
             "never": Q(last_used_at__isnull=True),
         }
-        condition = conditions.get(self.value() or "")
-        return queryset.filter(condition) if condition is not None else queryset
 
 
 class OwnerFilter(admin.SimpleListFilter):
