@@ -57,7 +57,7 @@ from django.db.models.base import DEFERRED
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from . import lookup
+from . import cache_copy, lookup
 from .conf import pat_settings
 from .models import PersonalAccessToken
 from .signals import token_revoked
@@ -107,7 +107,15 @@ def _used_key(digest: str) -> str:
 
 def find(digest: str) -> PersonalAccessToken | None:
     """The token with this digest, from the cache if it holds it, else the database."""
-    cache = caches[pat_settings.cache]  # type: ignore[index]
+    alias: str = pat_settings.cache  # type: ignore[assignment]
+    copy = cache_copy.copy_for(alias, _entry_key) if pat_settings.cache_in_process else None
+    ticket = 0
+    if copy is not None:
+        entry = copy.get(digest)
+        if entry is not None:
+            return _with_recent_use(digest, _from_entry(entry))
+        ticket = copy.expect(digest)
+    cache = caches[alias]
     entry_key = _entry_key(digest)
     try:
         entry = cache.get(entry_key)
@@ -116,10 +124,9 @@ def find(digest: str) -> PersonalAccessToken | None:
         return lookup.fetch(digest)
     cached = _from_entry(entry) if isinstance(entry, tuple) else None
     if cached is not None:
-        known = _recent_uses.get(digest)
-        if known is not None and (cached.last_used_at is None or known > cached.last_used_at):
-            cached.last_used_at = known
-        return cached
+        if copy is not None:
+            copy.keep(digest, entry, ticket)
+        return _with_recent_use(digest, cached)
     started = time.monotonic()
     token = lookup.fetch(digest)
     # A tombstone means a change is recent: leave it be until it expires.
@@ -128,6 +135,15 @@ def find(digest: str) -> PersonalAccessToken | None:
             cache.add(entry_key, _to_entry(token))
         except Exception:
             logger.warning("django_pat: could not fill the cache", exc_info=True)
+    return token
+
+
+def _with_recent_use(digest: str, token: PersonalAccessToken | None) -> PersonalAccessToken | None:
+    known = _recent_uses.get(digest)
+    if token is None or known is None:
+        return token
+    if token.last_used_at is None or known > token.last_used_at:
+        token.last_used_at = known
     return token
 
 
@@ -182,6 +198,7 @@ def forget(digests: Sequence[str], using: str | None = None) -> None:
 
     def tombstone() -> None:
         caches[alias].set_many(tombstones, timeout=TOMBSTONE_SECONDS)
+        _drop_copies(digests)
 
     transaction.on_commit(tombstone, using=using)
 
@@ -204,8 +221,18 @@ def _forget_user(user_pk: Any, using: str | None) -> None:
             caches[alias].set_many(
                 {_entry_key(digest): _TOMBSTONE for digest in digests}, timeout=TOMBSTONE_SECONDS
             )
+            _drop_copies(digests)
 
     transaction.on_commit(tombstone, using=using)
+
+
+def _drop_copies(digests: Sequence[str]) -> None:
+    # Redis tells this process too; dropping here as well costs nothing.
+    alias = pat_settings.cache
+    if alias is not None and pat_settings.cache_in_process:
+        copy = cache_copy.copy_for(alias, _entry_key)
+        if copy is not None:
+            copy.drop(digests)
 
 
 # --- entries ------------------------------------------------------------------------

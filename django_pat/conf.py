@@ -52,6 +52,10 @@ DEFAULTS: dict[str, Any] = {
     # settings.CACHES (shared by every process: Redis, say): authenticated
     # requests are answered from it, and invalidated on every change.
     "CACHE": None,
+    # With CACHE naming a Redis cache: each process also keeps the entries it
+    # read, kept current by Redis's invalidation messages (see cache_copy.py),
+    # so that a hit costs no round trip. False: every hit reads Redis.
+    "CACHE_IN_PROCESS": True,
     # True: deactivating a user (is_active saved as False) revokes their tokens.
     # Either way, a deactivated user's tokens stop authenticating at once.
     "REVOKE_ON_USER_DEACTIVATION": False,
@@ -200,6 +204,9 @@ def problems(raw: Any) -> list[str]:
                 f"DJANGO_PAT['CACHE'] must be None or the name of a cache in settings.CACHES "
                 f"({', '.join(repr(alias) for alias in aliases)}), not {cache!r}."
             )
+    in_process = merged["CACHE_IN_PROCESS"]
+    if not isinstance(in_process, bool):
+        found.append(f"DJANGO_PAT['CACHE_IN_PROCESS'] must be True or False, not {in_process!r}.")
     revoke = merged["REVOKE_ON_USER_DEACTIVATION"]
     if not isinstance(revoke, bool):
         found.append(
@@ -241,13 +248,22 @@ def cache_warnings(raw: Any) -> list[str]:
         return []
     backend = settings.CACHES[alias].get("BACKEND", "")
     why = _UNSHARED_CACHES.get(backend)
-    if why is None:
-        return []
-    return [
-        f"DJANGO_PAT['CACHE'] names the cache {alias!r}, whose backend {why}: a token "
-        "revoked in one process could still be accepted by another. Use a cache every "
-        "process shares, such as Redis."
-    ]
+    if why is not None:
+        return [
+            f"DJANGO_PAT['CACHE'] names the cache {alias!r}, whose backend {why}: a token "
+            "revoked in one process could still be accepted by another. Use a cache every "
+            "process shares, such as Redis."
+        ]
+    location = settings.CACHES[alias].get("LOCATION")
+    servers = location.split(",") if isinstance(location, str) else list(location or [])
+    if "redis" in backend.lower() and len(servers) > 1:
+        return [
+            f"DJANGO_PAT['CACHE'] names the cache {alias!r}, which has {len(servers)} "
+            "servers and may read from a replica: a replica that has not yet caught up "
+            "could still answer with a revoked token's entry. Give cache mode a cache "
+            "with one Redis server."
+        ]
+    return []
 
 
 def _build_types(merged: dict[str, Any]) -> dict[str, TokenType]:
@@ -277,6 +293,7 @@ class PATSettings:
     trusted_proxy_networks: tuple[Network, ...]
     # The alias of the cache of cache mode, or None.
     cache: str | None
+    cache_in_process: bool
 
     def __init__(self) -> None:
         self._loaded = False
@@ -307,6 +324,7 @@ class PATSettings:
             self.trusted_proxy_count = 0
             self.trusted_proxy_networks = tuple(parse_network(p) for p in proxies)
         self.cache = merged["CACHE"]
+        self.cache_in_process = merged["CACHE_IN_PROCESS"]
         self._loaded = True
 
     def reload(self) -> None:

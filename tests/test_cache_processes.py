@@ -2,6 +2,11 @@
 share a database and this machine's Redis. What process A changes, process B
 sees on its very next request, although B answered from the cache just before.
 
+Every test runs twice: with each process keeping its own copy of the entries
+(``CACHE_IN_PROCESS``, the default; B then answers from its memory, with no
+Redis read, and only Redis's invalidation messages can tell it of A's
+change), and without (every hit reads Redis).
+
 Redis comes from ``TEST_REDIS_URL`` (default ``redis://127.0.0.1:6379/0``);
 every run uses keys of its own and deletes them afterwards. Without a Redis
 server these tests skip, saying so.
@@ -32,6 +37,7 @@ class Worker:
 
     def __init__(self, name: str, env: dict[str, str]) -> None:
         self.name = name
+        self.in_process = env["WORKER_IN_PROCESS"] == "1"
         self.process = subprocess.Popen(
             [sys.executable, "-m", "tests.worker"],
             cwd=ROOT,
@@ -70,8 +76,15 @@ class Worker:
             self.process.wait()
 
 
+@pytest.fixture(scope="module", params=[True, False], ids=["in-process-copy", "redis-only"])
+def in_process(request: pytest.FixtureRequest) -> bool:
+    return bool(request.param)
+
+
 @pytest.fixture(scope="module")
-def workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Worker, Worker]]:
+def workers(
+    tmp_path_factory: pytest.TempPathFactory, in_process: bool
+) -> Iterator[tuple[Worker, Worker]]:
     redis = pytest.importorskip("redis")
     server = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
     try:
@@ -85,6 +98,7 @@ def workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Worker, 
         "WORKER_DATABASE": str(tmp_path_factory.mktemp("shared") / "db.sqlite3"),
         "WORKER_REDIS_URL": REDIS_URL,
         "WORKER_CACHE_PREFIX": prefix,
+        "WORKER_IN_PROCESS": "1" if in_process else "0",
     }
     a = Worker("A", env)
     a.call("migrate")
@@ -116,11 +130,18 @@ def token_queries(response: dict[str, Any]) -> list[str]:
 
 
 def warm(worker: Worker, secret: str, url: str = "/whoami") -> dict[str, Any]:
-    """Two requests in ``worker``; the second must be authenticated from the cache."""
+    """Three requests in ``worker``: the first fills Redis, the second (with the
+    in-process copy on) the copy; the third must read neither the database nor,
+    with the copy, Redis."""
     worker.get(url, secret)
-    second = worker.get(url, secret)
-    assert token_queries(second) == [], "the second request should not read the token"
-    return second
+    worker.get(url, secret)
+    third = worker.get(url, secret)
+    assert token_queries(third) == [], "the third request should not read the token"
+    if worker.in_process:
+        assert third["cache_reads"] == 0, "the third request should not read Redis"
+    else:
+        assert third["cache_reads"] == 1, "every hit reads Redis once"
+    return third
 
 
 def test_b_answers_from_the_cache(workers: tuple[Worker, Worker], account: dict[str, str]) -> None:
@@ -142,6 +163,20 @@ def test_revoked_in_a_is_refused_by_b_on_its_very_next_request(
     a.call("revoke", token_id=account["id"])
 
     assert b.get("/whoami", account["secret"])["status"] == 401
+
+
+def test_every_revocation_in_a_is_refused_by_b_on_its_very_next_request(
+    workers: tuple[Worker, Worker], account: dict[str, str]
+) -> None:
+    """Many times over: an invalidation must never arrive a request too late."""
+    a, b = workers
+    for round_ in range(100):
+        token = a.call("provision", username=account["username"], name=f"round {round_}")
+        warm(b, token["secret"])
+
+        a.call("revoke", token_id=token["id"])
+
+        assert b.get("/whoami", token["secret"])["status"] == 401, f"round {round_}"
 
 
 def test_revoked_through_the_endpoint_in_a_is_refused_by_b(

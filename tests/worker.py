@@ -21,6 +21,7 @@ def main() -> None:
 
     django.setup()
     from django.contrib.auth.models import Permission, User
+    from django.core.cache import caches
     from django.core.management import call_command
     from django.db import connection
     from django.test import Client
@@ -30,13 +31,26 @@ def main() -> None:
 
     client = Client()
 
+    # Counts this process's reads of the shared cache (the Redis round trips).
+    cache = caches["pat"]
+    cache_reads = [0]
+    read = cache.get
+
+    def counting_get(*args: Any, **kwargs: Any) -> Any:
+        cache_reads[0] += 1
+        return read(*args, **kwargs)
+
+    cache.get = counting_get  # type: ignore[method-assign]
+
     def request(method: str, url: str, secret: str) -> dict[str, Any]:
+        reads_before = cache_reads[0]
         with CaptureQueriesContext(connection) as queries:
             response = getattr(client, method)(url, HTTP_AUTHORIZATION=f"Bearer {secret}")
         return {
             "status": response.status_code,
             "body": response.json() if response.content else None,
             "queries": [query["sql"] for query in queries.captured_queries],
+            "cache_reads": cache_reads[0] - reads_before,
         }
 
     def user(username: str) -> Any:

@@ -34,7 +34,7 @@ CACHES = {
         "KEY_PREFIX": os.environ["WORKER_CACHE_PREFIX"],
     },
 }
-DJANGO_PAT = {"CACHE": "pat"}
+DJANGO_PAT = {"CACHE": "pat", "CACHE_IN_PROCESS": os.environ["WORKER_IN_PROCESS"] == "1"}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REST_FRAMEWORK = {
