@@ -121,11 +121,13 @@ def find(digest: str) -> PersonalAccessToken | None:
         entry = cache.get(entry_key)
     except Exception:
         logger.warning("django_pat: cache unavailable, reading the database", exc_info=True)
+        if copy is not None:
+            copy.keep(digest, None, ticket)
         return lookup.fetch(digest)
     cached = _from_entry(entry) if isinstance(entry, tuple) else None
+    if copy is not None:
+        copy.keep(digest, entry if cached is not None else None, ticket)
     if cached is not None:
-        if copy is not None:
-            copy.keep(digest, entry, ticket)
         return _with_recent_use(digest, cached)
     started = time.monotonic()
     token = lookup.fetch(digest)

@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import threading
 import time
 from typing import Any
@@ -54,7 +55,15 @@ from django.core.cache import caches
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
-__all__ = ["ALIVE_SECONDS", "MAX_ENTRIES", "PING_SECONDS", "RETRY_SECONDS", "Copy", "copy_for"]
+__all__ = [
+    "ALIVE_SECONDS",
+    "MAX_ENTRIES",
+    "PING_SECONDS",
+    "RETRY_SECONDS",
+    "Copy",
+    "client_name",
+    "copy_for",
+]
 
 logger = logging.getLogger("django_pat")
 
@@ -96,19 +105,30 @@ class Copy:
             return self._entries.get(digest)
 
     def expect(self, digest: str) -> int:
-        """Note that ``digest`` is about to be read from Redis; pass the ticket to :meth:`keep`."""
+        """Note that ``digest`` is about to be read from Redis.
+
+        Every call must be followed by :meth:`keep` with the ticket it returns,
+        whatever the read gave.
+        """
         with self._lock:
+            if len(self._pending) >= MAX_ENTRIES:
+                self._pending.clear()  # only ever costs a keep
             self._tickets += 1
             self._pending[digest] = self._tickets
             return self._tickets
 
     def keep(self, digest: str, entry: Any, ticket: int) -> None:
-        """Keep ``entry``, read from Redis after :meth:`expect`, unless it changed meanwhile."""
+        """Keep ``entry``, read from Redis after :meth:`expect`, unless it changed
+        meanwhile; None (nothing to keep) ends the expectation."""
         with self._lock:
             if not self._sync(time.monotonic()):
                 self._pending.clear()
                 return
-            if self._pending.pop(digest, None) != ticket:
+            if self._pending.get(digest) == ticket:
+                del self._pending[digest]
+            else:
+                return
+            if entry is None:
                 return
             if len(self._entries) >= MAX_ENTRIES:
                 del self._entries[next(iter(self._entries))]
@@ -160,6 +180,8 @@ class Copy:
             self._retry_at = now + RETRY_SECONDS
             return None
         self._connection = connection
+        # A read begun before the subscription could miss a change: keep none.
+        self._pending.clear()
         self._alive_until = now + ALIVE_SECONDS
         self._next_ping = now + PING_SECONDS
         self._ping_outstanding = False
@@ -252,7 +274,7 @@ def _build(alias: str, key_of: Any) -> Copy | None:
 
     def connect() -> Any:
         # Named so that CLIENT LIST tells which process it serves.
-        connection = connection_class(**options, client_name=f"django_pat-{os.getpid()}")
+        connection = connection_class(**options, client_name=client_name())
         connection.connect()
         try:
             connection.send_command("CLIENT", "ID")
@@ -273,6 +295,11 @@ def _build(alias: str, key_of: Any) -> Copy | None:
         return connection
 
     return Copy(connect, prefix)
+
+
+def client_name() -> str:
+    """The name of this process's invalidation connection in ``CLIENT LIST``."""
+    return f"django_pat-{socket.gethostname()}-{os.getpid()}"
 
 
 def _redis_client(cache: Any) -> Any:

@@ -4,7 +4,9 @@ Chromium driven by Playwright for the tests that need a browser.
 
 Without Chromium the browser tests skip, saying how to install it; with
 ``DJANGO_PAT_REQUIRE_BROWSER=1`` (CI sets it) they fail instead, so that a CI
-run never passes by skipping them.
+run never passes by skipping them. Likewise the tests that need Redis
+(``TEST_REDIS_URL``, default ``redis://127.0.0.1:6379/0``) skip without it,
+and fail instead with ``DJANGO_PAT_REQUIRE_REDIS=1`` (CI sets it too).
 """
 
 from __future__ import annotations
@@ -26,6 +28,23 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page, Playwright, Route
 
 LIST_URL = "/api/personal-access-tokens"
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Any:
+    """A client of this machine's Redis; tests must only touch keys of their own."""
+    import redis
+
+    server = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        server.ping()
+    except redis.RedisError as error:
+        reason = f"needs Redis at {REDIS_URL} (set TEST_REDIS_URL): {error}"
+        if os.environ.get("DJANGO_PAT_REQUIRE_REDIS"):
+            pytest.fail(f"{reason} (DJANGO_PAT_REQUIRE_REDIS is set)", pytrace=False)
+        pytest.skip(reason)
+    return server
 
 
 def detail_url(token_id: object) -> str:

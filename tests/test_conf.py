@@ -213,6 +213,8 @@ BAD_SETTINGS: list[tuple[str, Any, str]] = [
     ("revoke on deactivation None", {"REVOKE_ON_USER_DEACTIVATION": None}, "REVOKE_ON_USER"),
     ("revoke on deactivation 1", {"REVOKE_ON_USER_DEACTIVATION": 1}, "REVOKE_ON_USER"),
     ("revoke on deactivation a string", {"REVOKE_ON_USER_DEACTIVATION": "yes"}, "REVOKE_ON"),
+    ("cache in process None", {"CACHE_IN_PROCESS": None}, "CACHE_IN_PROCESS"),
+    ("cache in process 0", {"CACHE_IN_PROCESS": 0}, "CACHE_IN_PROCESS"),
 ]
 
 BAD_IDS = [case[0] for case in BAD_SETTINGS]
@@ -292,6 +294,7 @@ def test_every_bad_key_is_reported_at_once() -> None:
         {"TRUSTED_PROXIES": ("10.0.0.1",)},
         {"REVOKE_ON_USER_DEACTIVATION": True},
         {"REVOKE_ON_USER_DEACTIVATION": False},
+        {"CACHE_IN_PROCESS": False},
         {"TYPES": {"admin": {"methods": "*"}}, "DEFAULT_TYPE": "admin"},
         {"TYPES": {"read_write": {"methods": ("GET", "POST")}}},
         {

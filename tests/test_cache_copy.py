@@ -1,0 +1,371 @@
+"""Cache mode's in-process copy (django_pat/cache_copy.py), against this
+machine's Redis: a hit answered from the copy costs no Redis read and no
+query, and nothing Redis reports as changed is ever answered from the copy.
+
+Every test uses a key prefix of its own and deletes its keys afterwards.
+What two processes see of each other's changes is in test_cache_processes.py.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.core import checks
+from django.core.cache import caches
+from django.test import RequestFactory, override_settings
+from rest_framework import exceptions
+from rest_framework.request import Request
+
+from django_pat import cache as pat_cache
+from django_pat import cache_copy
+from django_pat.authentication import PersonalAccessTokenAuthentication
+from tests.conftest import REDIS_URL
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+REDIS_CACHE = "django.core.cache.backends.redis.RedisCache"
+LOCMEM = "django.core.cache.backends.locmem.LocMemCache"
+
+
+@pytest.fixture
+def prefix(redis_server: Any) -> Iterator[str]:
+    prefix = f"django-pat-tests-{uuid.uuid4().hex}"
+    yield prefix
+    for key in redis_server.scan_iter(match=f"{prefix}:*"):
+        redis_server.delete(key)
+
+
+def redis_cache(prefix: str, **extra: Any) -> dict[str, Any]:
+    return {"BACKEND": REDIS_CACHE, "LOCATION": REDIS_URL, "KEY_PREFIX": prefix, **extra}
+
+
+@pytest.fixture
+def cache_mode(prefix: str) -> Iterator[None]:
+    """Cache mode on this machine's Redis, through Django's RedisCache."""
+    with override_settings(
+        CACHES={"default": {"BACKEND": LOCMEM}, "pat": redis_cache(prefix)},
+        DJANGO_PAT={"CACHE": "pat"},
+    ):
+        yield
+
+
+class RedisReads:
+    """Counts the reads of cache mode's cache, that is, the round trips to Redis."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.count = 0
+        cache = caches["pat"]
+        read = cache.get
+
+        def counting(*args: Any, **kwargs: Any) -> Any:
+            self.count += 1
+            return read(*args, **kwargs)
+
+        monkeypatch.setattr(cache, "get", counting)
+
+
+@pytest.fixture
+def redis_reads(cache_mode: None, monkeypatch: pytest.MonkeyPatch) -> RedisReads:
+    return RedisReads(monkeypatch)
+
+
+def authenticate(secret: str) -> Any:
+    request = RequestFactory().get("/", HTTP_AUTHORIZATION=f"Bearer {secret}")
+    result = PersonalAccessTokenAuthentication().authenticate(Request(request))
+    assert result is not None
+    return result
+
+
+def warm(secret: str) -> None:
+    """The first lookup fills Redis, the second the copy."""
+    authenticate(secret)
+    authenticate(secret)
+
+
+def the_copy() -> cache_copy.Copy:
+    copy = cache_copy.copy_for("pat", pat_cache._entry_key)
+    assert copy is not None
+    return copy
+
+
+def redis_key(digest: str) -> str:
+    return str(caches["pat"].make_key(pat_cache._entry_key(digest)))
+
+
+def test_a_hit_from_the_copy_reads_neither_redis_nor_the_database(
+    redis_reads: RedisReads, token: Any, django_assert_num_queries: Any
+) -> None:
+    instance, secret = token
+    warm(secret)
+    redis_reads.count = 0
+
+    with django_assert_num_queries(0):
+        user, authenticated = authenticate(secret)
+
+    assert redis_reads.count == 0
+    assert authenticated.pk == instance.pk
+    assert user.pk == instance.user_id
+
+
+def test_every_hit_gets_its_own_objects(redis_reads: RedisReads, token: Any) -> None:
+    _instance, secret = token
+    warm(secret)
+
+    first_user, first = authenticate(secret)
+    second_user, second = authenticate(secret)
+
+    assert first is not second
+    assert first_user is not second_user
+    first_user.first_name = "changed by a view"
+    assert authenticate(secret)[0].first_name == ""
+
+
+def test_any_change_to_an_entry_in_redis_is_seen_by_the_next_lookup(
+    redis_reads: RedisReads, token: Any, redis_server: Any
+) -> None:
+    """Another process's write, expiry or delete: the copy drops the entry at once."""
+    instance, secret = token
+    for change in (
+        lambda key: redis_server.delete(key),
+        lambda key: redis_server.pexpire(key, 1),
+        lambda key: redis_server.set(key, 7),  # last: no lookup refills over it
+    ):
+        warm(secret)
+        redis_reads.count = 0
+        authenticate(secret)
+        assert redis_reads.count == 0
+
+        change(redis_key(instance.digest))
+        time.sleep(0.01)  # the expiry of pexpire
+        authenticate(secret)
+
+        assert redis_reads.count == 1, change
+
+
+def test_revocation_is_refused_on_the_very_next_request(
+    redis_reads: RedisReads, token: Any
+) -> None:
+    instance, secret = token
+    warm(secret)
+
+    instance.revoke()
+
+    with pytest.raises(exceptions.AuthenticationFailed):
+        authenticate(secret)
+
+
+def test_an_entry_changed_while_it_was_read_is_not_kept(
+    cache_mode: None, redis_server: Any
+) -> None:
+    copy = the_copy()
+    digest = "d" * 64
+    assert copy.get(digest) is None  # connects
+    ticket = copy.expect(digest)
+
+    redis_server.set(redis_key(digest), b"changed meanwhile")
+    copy.keep(digest, ("an", "entry"), ticket)
+
+    assert copy.get(digest) is None
+
+
+def test_a_message_arrives_before_the_change_is_answered(
+    cache_mode: None, redis_server: Any
+) -> None:
+    """What the copy rests on: once a change has been answered, the next lookup
+    in any process sees it. Repeated, since a race would show only sometimes."""
+    copy = the_copy()
+    digest = "e" * 64
+    key = redis_key(digest)
+    for attempt in range(500):
+        copy.get(digest)
+        ticket = copy.expect(digest)
+        copy.keep(digest, ("an", "entry"), ticket)
+        assert copy.get(digest) == ("an", "entry")
+
+        redis_server.set(key, attempt)
+
+        assert copy.get(digest) is None, f"attempt {attempt}"
+
+
+def test_unknown_tokens_leave_nothing_behind(redis_reads: RedisReads) -> None:
+    """A flood of well-formed unknown tokens must not grow the process's memory."""
+    from django_pat import tokens
+
+    for _ in range(50):
+        with pytest.raises(exceptions.AuthenticationFailed):
+            authenticate(tokens.generate("pat"))
+
+    copy = the_copy()
+    assert copy._entries == {}
+    assert copy._pending == {}
+
+
+def test_a_flush_empties_the_copy(cache_mode: None) -> None:
+    copy = the_copy()
+    for digest in ("a" * 64, "b" * 64):
+        copy.get(digest)
+        copy.keep(digest, ("entry", digest), copy.expect(digest))
+
+    # What Redis sends on FLUSHDB or FLUSHALL (not run here: the server is shared).
+    copy._apply([b"message", cache_copy.CHANNEL, None], time.monotonic())
+
+    assert copy.get("a" * 64) is None
+    assert copy.get("b" * 64) is None
+
+
+def test_a_lost_connection_empties_the_copy_then_a_new_one_fills_it(
+    redis_reads: RedisReads, token: Any, redis_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cache_copy, "RETRY_SECONDS", 0.0)
+    _instance, secret = token
+    warm(secret)
+    name = cache_copy.client_name()
+    mine = [c["id"] for c in redis_server.client_list() if c["name"] == name]
+    assert len(mine) == 1
+    redis_server.client_kill_filter(_id=mine[0])
+    redis_reads.count = 0
+
+    authenticate(secret)  # finds the connection closed: the copy is emptied
+    assert redis_reads.count == 1
+
+    warm(secret)
+    redis_reads.count = 0
+    authenticate(secret)
+    assert redis_reads.count == 0
+    assert [c["name"] for c in redis_server.client_list() if c["name"] == name] == [name]
+
+
+def test_the_copy_answers_only_while_a_recent_pong_proves_the_connection_works(
+    redis_reads: RedisReads, token: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _instance, secret = token
+    warm(secret)
+    redis_reads.count = 0
+    authenticate(secret)
+    assert redis_reads.count == 0
+
+    # As if no PONG had come for longer than ALIVE_SECONDS (a cut-off network).
+    later = time.monotonic() + cache_copy.ALIVE_SECONDS + 1
+    monkeypatch.setattr(cache_copy.time, "monotonic", lambda: later)
+    authenticate(secret)
+    assert redis_reads.count == 1
+
+    # The PING that lookup sent is answered: the copy answers again.
+    deadline = time.time() + 5
+    while time.time() < deadline:
+        redis_reads.count = 0
+        authenticate(secret)
+        if redis_reads.count == 0:
+            break
+        time.sleep(0.01)
+    assert redis_reads.count == 0
+
+
+def test_the_copy_is_bounded(cache_mode: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cache_copy, "MAX_ENTRIES", 2)
+    copy = the_copy()
+    digests = ["1" * 64, "2" * 64, "3" * 64]
+    for digest in digests:
+        copy.get(digest)
+        copy.keep(digest, ("entry", digest), copy.expect(digest))
+
+    assert [copy.get(digest) for digest in digests] == [
+        None,
+        ("entry", digests[1]),
+        ("entry", digests[2]),
+    ]
+
+
+def test_a_forked_process_starts_without_the_parents_copy(cache_mode: None) -> None:
+    the_copy().get("f" * 64)
+    assert cache_copy._copies
+
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child
+        os._exit(0 if not cache_copy._copies else 1)
+    _pid, status = os.waitpid(child, 0)
+
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert cache_copy._copies, "the parent keeps its own"
+
+
+def test_switched_off_every_hit_reads_redis(prefix: str, token: Any, monkeypatch: Any) -> None:
+    _instance, secret = token
+    with override_settings(
+        CACHES={"default": {"BACKEND": LOCMEM}, "pat": redis_cache(prefix)},
+        DJANGO_PAT={"CACHE": "pat", "CACHE_IN_PROCESS": False},
+    ):
+        reads = RedisReads(monkeypatch)
+        for _ in range(3):
+            authenticate(secret)
+        reads.count = 0
+
+        authenticate(secret)
+
+        assert reads.count == 1
+        assert cache_copy._copies == {}
+
+
+@pytest.mark.parametrize(
+    "cache",
+    [
+        pytest.param({"BACKEND": LOCMEM}, id="not Redis"),
+        pytest.param({"LOCATION": [REDIS_URL, REDIS_URL]}, id="two servers"),
+        pytest.param({"LOCATION": f"{REDIS_URL},{REDIS_URL}"}, id="two servers, one string"),
+        pytest.param({"KEY_FUNCTION": lambda key, prefix, version: key[::-1]}, id="key function"),
+    ],
+)
+def test_no_copy_where_it_could_not_be_kept_current(prefix: str, cache: dict[str, Any]) -> None:
+    with override_settings(
+        CACHES={"default": {"BACKEND": LOCMEM}, "pat": {**redis_cache(prefix), **cache}},
+        DJANGO_PAT={"CACHE": "pat"},
+    ):
+        assert cache_copy.copy_for("pat", pat_cache._entry_key) is None
+
+
+def test_a_cache_with_replicas_is_warned_about(prefix: str) -> None:
+    with override_settings(
+        CACHES={
+            "default": {"BACKEND": LOCMEM},
+            "pat": redis_cache(prefix, LOCATION=[REDIS_URL] * 2),
+        },
+        DJANGO_PAT={"CACHE": "pat"},
+    ):
+        found = checks.run_checks()
+
+    ours = [message for message in found if message.id.startswith("django_pat")]
+    assert [message.id for message in ours] == ["django_pat.W001"]
+    assert "replica" in ours[0].msg
+
+
+def test_a_redis_that_cannot_be_reached_falls_back_to_the_database(
+    token: Any, caplog: pytest.LogCaptureFixture, django_assert_num_queries: Any
+) -> None:
+    instance, secret = token
+    unreachable = "redis://127.0.0.1:1/0"
+    with (
+        override_settings(
+            CACHES={
+                "default": {"BACKEND": LOCMEM},
+                "pat": {
+                    "BACKEND": REDIS_CACHE,
+                    "LOCATION": unreachable,
+                    "OPTIONS": {"socket_connect_timeout": 0.5},
+                },
+            },
+            DJANGO_PAT={"CACHE": "pat"},
+        ),
+        caplog.at_level(logging.WARNING, logger="django_pat"),
+    ):
+        for _ in range(3):
+            assert authenticate(secret)[1].pk == instance.pk
+
+    copy_warnings = [r for r in caplog.records if "invalidation messages" in r.getMessage()]
+    assert len(copy_warnings) == 1, "one attempt to connect, then none until RETRY_SECONDS"
+    assert secret not in caplog.text
