@@ -38,8 +38,6 @@ DATA = Path(__file__).resolve().parent / ".data"
 
 FLOOR, AUTHTOKEN, KNOX, APIKEY = "floor", "drf authtoken", "knox", "api-key"
 PAT, PAT_IP, PAT_CACHED = "django-pat", "django-pat ip", "django-pat cached"
-# Cache mode on Django's own RedisCache, which builds a Redis client per call.
-PAT_CACHED_DJANGO = "django-pat cached*"
 COMPETITORS = (AUTHTOKEN, KNOX, APIKEY)
 PLACES = {"inprocess": "in process (WSGI handler)", "http": "over HTTP (gunicorn, 1 sync worker)"}
 
@@ -236,7 +234,7 @@ def us(seconds: float) -> str:
 
 def table(samples: dict[str, list[float]]) -> list[str]:
     lines = [
-        f"    {'scheme':<18} {'median µs':>9} {'auth µs':>8} {'x floor':>8} "
+        f"    {'scheme':<29} {'median µs':>9} {'auth µs':>8} {'x floor':>8} "
         f"{'x authtoken (p25-p75)':>23} {'auth x authtoken':>17}"
     ]
     for scheme, values in samples.items():
@@ -244,7 +242,7 @@ def table(samples: dict[str, list[float]]) -> list[str]:
         q1, ratio, q3 = quartiles(per_round(samples, scheme, AUTHTOKEN))
         over = statistics.median(overhead_ratio(samples, scheme)) if scheme != FLOOR else 0.0
         lines.append(
-            f"    {scheme:<18} {us(statistics.median(values)):>9} {us(statistics.median(auth)):>8} "
+            f"    {scheme:<29} {us(statistics.median(values)):>9} {us(statistics.median(auth)):>8} "
             f"{statistics.median(per_round(samples, scheme, FLOOR)):8.2f} "
             f"{ratio:10.2f} ({q1:.2f}-{q3:.2f}) {over:17.2f}"
         )

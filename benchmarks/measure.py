@@ -38,6 +38,9 @@ import django
 ROOT = Path(__file__).resolve().parent.parent
 
 
+REDIS_ONLY = ":redis-only"
+
+
 @dataclass
 class Scheme:
     name: str
@@ -46,7 +49,8 @@ class Scheme:
     authorization: str
     # DJANGO_PAT overrides this scheme runs under, in process.
     pat_settings: dict[str, Any] | None = None
-    # Which gunicorn server serves it over HTTP: "plain", or the cache alias of cache mode.
+    # Which gunicorn server serves it over HTTP: "plain", or the cache alias of
+    # cache mode, followed by REDIS_ONLY for cache mode without the in-process copy.
     server: str = "plain"
     environ: dict[str, Any] = field(default_factory=dict)
 
@@ -159,12 +163,12 @@ def prepare(size: int) -> tuple[list[Scheme], dict[str, Any]]:
             server="pat",
         ),
         Scheme(
-            "django-pat cached*",
+            "django-pat cached, Redis only",
             size,
             f"{at}/pat",
             f"Bearer {pat_cached2}",
-            pat_settings={"CACHE": "pat-django-redis-cache"},
-            server="pat-django-redis-cache",
+            pat_settings={"CACHE": "pat", "CACHE_IN_PROCESS": False},
+            server=f"pat{REDIS_ONLY}",
         ),
     ]
     return schemes, {"pat": pat, "pat_cached": pat_cached, "listers": listers}
@@ -421,10 +425,11 @@ def http_request(path: str, authorization: str) -> bytes:
 
 
 @contextmanager
-def gunicorn(cache: str) -> Iterator[int]:
+def gunicorn(server: str) -> Iterator[int]:
     port = free_port()
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "benchmarks.settings"}
-    env["BENCH_PAT_CACHE"] = cache
+    env["BENCH_PAT_CACHE"] = server.removesuffix(REDIS_ONLY)
+    env["BENCH_PAT_IN_PROCESS"] = "0" if server.endswith(REDIS_ONLY) else "1"
     process = subprocess.Popen(
         [
             sys.executable,

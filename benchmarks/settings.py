@@ -4,13 +4,12 @@ The orchestrator (``python -m benchmarks``) sets the environment:
 ``BENCH_DATABASE_URLS`` (required: JSON, table size -> database URL; each
 size is a database alias, see ``benchmarks.routing``), ``BENCH_REDIS_URL`` (the cache django-pat
 uses in cache mode), ``BENCH_CACHE_PREFIX`` (keeps runs apart in a shared
-Redis) and ``BENCH_PAT_CACHE`` (a cache alias: cache mode on from start-up, for the
-gunicorn servers that serve the cached schemes).
+Redis), ``BENCH_PAT_CACHE`` (a cache alias: cache mode on from start-up, for the
+gunicorn servers that serve the cached schemes) and ``BENCH_PAT_IN_PROCESS``
+("0": cache mode without the in-process copy, every hit a Redis read).
 
-Cache mode is measured with two Redis backends: django-redis (alias "pat"),
-which keeps one Redis client per process, and Django's own RedisCache
-(alias "pat-django-redis-cache"), which builds a new client for every cache
-call and so costs more per request.
+Cache mode is measured on django-redis (alias "pat"), with the in-process copy
+(the default) and without it.
 
 Everything a scheme does not need is off: no middleware, JSON renderer only,
 no throttles, DEBUG off, persistent database connections. That leaves the
@@ -60,11 +59,6 @@ _PREFIX = os.environ.get("BENCH_CACHE_PREFIX", "bench")
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "pat": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": _REDIS, "KEY_PREFIX": _PREFIX},
-    "pat-django-redis-cache": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": _REDIS,
-        "KEY_PREFIX": _PREFIX,
-    },
 }
 
 REST_FRAMEWORK = {
@@ -85,5 +79,6 @@ REST_KNOX = {"AUTO_REFRESH": False}
 DJANGO_PAT: dict[str, object] = {}
 if os.environ.get("BENCH_PAT_CACHE"):
     DJANGO_PAT["CACHE"] = os.environ["BENCH_PAT_CACHE"]
+    DJANGO_PAT["CACHE_IN_PROCESS"] = os.environ.get("BENCH_PAT_IN_PROCESS", "1") == "1"
 
 LOGGING = {"version": 1, "disable_existing_loggers": False}

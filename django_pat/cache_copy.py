@@ -342,5 +342,6 @@ os.register_at_fork(after_in_child=_forget_after_fork)
 
 @receiver(setting_changed, dispatch_uid="django_pat.cache_copy.settings")
 def _settings_changed(*, setting: str, **kwargs: Any) -> None:
-    if setting in ("DJANGO_PAT", "CACHES"):
+    # A copy stays current whatever DJANGO_PAT says; not once CACHES changes.
+    if setting == "CACHES":
         _close_all()
