@@ -155,11 +155,11 @@ def prepare(size: int) -> tuple[list[Scheme], dict[str, Any]]:
         Scheme("django-pat", size, f"{at}/pat", f"Bearer {pat}"),
         Scheme("django-pat ip", size, f"{at}/pat", f"Bearer {pat_ip}"),
         Scheme(
-            "django-pat cached",
+            "django-pat cached, local copy",
             size,
             f"{at}/pat",
             f"Bearer {pat_cached}",
-            pat_settings={"CACHE": "pat"},
+            pat_settings={"CACHE": "pat", "CACHE_IN_PROCESS": True},
             server="pat",
         ),
         Scheme(
@@ -346,7 +346,8 @@ def extra_counts(size: int, extra: dict[str, Any]) -> dict[str, Any]:
         out["beyond the last-used interval"] = counted(
             client, base_environ(f"/{size}/pat", f"Bearer {pat}"), 20
         )
-    with pat_overrides({"LAST_USED_UPDATE_INTERVAL": timedelta(0), "CACHE": "pat"}):
+    cached = {"LAST_USED_UPDATE_INTERVAL": timedelta(0), "CACHE": "pat", "CACHE_IN_PROCESS": True}
+    with pat_overrides(cached):
         out["cached, beyond the last-used interval"] = counted(
             client, base_environ(f"/{size}/pat", f"Bearer {extra['pat_cached']}"), 20
         )

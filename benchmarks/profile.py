@@ -8,7 +8,7 @@ unless ``--database`` names another (a database URL).
 
     python -m benchmarks.profile "django-pat"
     python -m benchmarks.profile "drf authtoken" --requests 5000
-    python -m benchmarks.profile "django-pat cached" --redis redis://127.0.0.1:6379/0
+    python -m benchmarks.profile "django-pat cached, local copy" --redis redis://127.0.0.1:6379/0
 """
 
 from __future__ import annotations

@@ -6,10 +6,10 @@ size is a database alias, see ``benchmarks.routing``), ``BENCH_REDIS_URL`` (the 
 uses in cache mode), ``BENCH_CACHE_PREFIX`` (keeps runs apart in a shared
 Redis), ``BENCH_PAT_CACHE`` (a cache alias: cache mode on from start-up, for the
 gunicorn servers that serve the cached schemes) and ``BENCH_PAT_IN_PROCESS``
-("0": cache mode without the in-process copy, every hit a Redis read).
+("1": cache mode with the in-process copy; otherwise every hit a Redis read).
 
 Cache mode is measured on django-redis (alias "pat"), with the in-process copy
-(the default) and without it.
+and without it (cache mode's default).
 
 Everything a scheme does not need is off: no middleware, JSON renderer only,
 no throttles, DEBUG off, persistent database connections. That leaves the
@@ -79,6 +79,6 @@ REST_KNOX = {"AUTO_REFRESH": False}
 DJANGO_PAT: dict[str, object] = {}
 if os.environ.get("BENCH_PAT_CACHE"):
     DJANGO_PAT["CACHE"] = os.environ["BENCH_PAT_CACHE"]
-    DJANGO_PAT["CACHE_IN_PROCESS"] = os.environ.get("BENCH_PAT_IN_PROCESS", "1") == "1"
+    DJANGO_PAT["CACHE_IN_PROCESS"] = os.environ.get("BENCH_PAT_IN_PROCESS") == "1"
 
 LOGGING = {"version": 1, "disable_existing_loggers": False}

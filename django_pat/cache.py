@@ -229,12 +229,17 @@ def _forget_user(user_pk: Any, using: str | None) -> None:
 
 
 def _drop_copies(digests: Sequence[str]) -> None:
-    # Redis tells this process too; dropping here as well costs nothing.
+    # Redis tells this process too; dropping here as well costs nothing. Runs
+    # after the commit, so it must not fail.
     alias = pat_settings.cache
-    if alias is not None and pat_settings.cache_in_process:
-        copy = cache_copy.copy_for(alias, _entry_key)
-        if copy is not None:
+    copy = cache_copy.existing_copy(alias) if alias is not None else None
+    if copy is not None:
+        try:
             copy.drop(digests)
+        except Exception:
+            logger.warning(
+                "django_pat: could not drop entries of the in-process copy", exc_info=True
+            )
 
 
 # --- entries ------------------------------------------------------------------------

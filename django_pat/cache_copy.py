@@ -1,8 +1,8 @@
 """Cache mode's copy in each process, kept current by Redis.
 
-With cache mode on a Redis cache (``DJANGO_PAT["CACHE_IN_PROCESS"]``, on by
-default), every process also keeps the entries it has read from Redis in its
-own memory, and answers a hit from there: no round trip at all.
+With ``DJANGO_PAT["CACHE_IN_PROCESS"] = True`` (off by default) and cache mode
+on a Redis cache, every process also keeps the entries it has read from Redis
+in its own memory, and answers a hit from there: no round trip at all.
 
 What keeps that copy current is Redis's own protocol for client-side caching.
 Each process holds one more connection to the Redis server the cache writes
@@ -10,44 +10,62 @@ to, on which it has asked to be told of every change to a key of cache mode's
 (``CLIENT TRACKING on BCAST PREFIX ...``, the messages redirected to this same
 connection, subscribed to ``__redis__:invalidate``). Every change to such a
 key, from any process (a tombstone, a fill, an expiry or eviction, a flush),
-makes Redis send the key's name to every such connection; Redis writes those
-messages out before it answers the client that made the change. Before it
-looks anything up, a process reads whatever messages have arrived (one
-non-blocking read of its socket; nothing is waited for) and drops what they
-name. So the tombstone that a revocation, a deactivation or any other change
-writes is seen by every process on its next request, exactly as without the
-copy; the cross-process tests (``tests/test_cache_processes.py``) check it.
+makes Redis send the key's name to every such connection. Before it looks
+anything up, a process reads whatever has arrived on that connection (a
+non-blocking read; nothing is ever waited for) and drops what it names.
+
+How soon is that? Redis queues those messages while it handles the change and
+writes them out in the same pass as its answer to the client that made it. On
+one host, with Redis's default ``io-threads 1``, they reach every process
+before the change's own answer does, so the next request anywhere sees the
+change, as without the copy: ``tests/test_cache_copy.py`` and
+``tests/test_cache_processes.py`` check it, the latter a hundred times in a
+row across two processes. Across hosts a message takes as long as the network
+between Redis and that process; nothing makes it arrive before a client's
+next request, which is why the copy is not the default.
 
 What keeps the copy from outliving what it copies:
 
 * An entry is kept only when it was read from Redis, and only if no message
-  naming it arrived while it was being read. A message only ever drops.
+  naming it arrived while it was being read (and the connection stayed the
+  same). A message only ever drops.
 * The copy answers only while the connection is known to work: a ``PING`` is
   sent on it at most every :data:`PING_SECONDS`, and the copy is used only
-  while the last ``PONG`` is younger than :data:`ALIVE_SECONDS`. Redis answers
-  a ``PING`` after every message it sent before, so a ``PONG`` read means
-  every earlier change has been applied. A process cut off from Redis stops
-  using its copy within :data:`ALIVE_SECONDS`; a process idle for longer asks
-  Redis on its first request.
-* A connection that fails or closes empties the copy; another is tried at most
-  every :data:`RETRY_SECONDS`, and it starts empty.
+  until :data:`ALIVE_SECONDS` after the last answered ``PING`` was *sent*.
+  Redis answers a ``PING`` after every message it sent before, so an answer
+  means every change made before the ``PING`` was sent has been applied. A
+  process cut off from Redis stops using its copy within
+  :data:`ALIVE_SECONDS`; a process idle for longer asks Redis on its first
+  request; a ``PING`` unanswered for :data:`PING_TIMEOUT_SECONDS` counts as a
+  lost connection.
+* A lost connection empties the copy. A new one is made on a later request
+  (never while holding the lock, never more often than every
+  :data:`RETRY_SECONDS`, less often after each failure) and starts empty.
 * A forked process starts with an empty copy and a connection of its own.
-* At most :data:`MAX_ENTRIES` entries; the oldest go first.
+* At most :data:`MAX_ENTRIES` entries; the least recently used go first.
 
-No copy is kept (every hit is one Redis read, as with ``CACHE_IN_PROCESS``
-off) for a cache that is not Redis, for a Redis cache with several servers
-(reads may go to a replica, which could answer with what a message has
-already dropped), or when the connection cannot be set up (a server older
-than Redis 6, a proxy that does not forward the protocol); the last is logged.
+No copy is kept (every hit is one Redis read) for a cache that is not Redis,
+for a Redis cache with several servers (reads may go to a replica, which could
+answer with what a message has already dropped), for a ``KEY_FUNCTION`` that
+hides the key, or while the connection cannot be set up (a server older than
+Redis 6, an ACL without ``CLIENT`` or ``SUBSCRIBE``, a proxy that does not
+forward the protocol); the last is logged. Sentinel and cluster setups are not
+detected: do not turn the copy on for them.
 """
 
 from __future__ import annotations
 
+import datetime
+import decimal
 import logging
 import os
+import pickle
+import re
 import socket
+import ssl
 import threading
 import time
+import uuid
 from typing import Any
 
 from django.conf import settings
@@ -59,38 +77,65 @@ __all__ = [
     "ALIVE_SECONDS",
     "MAX_ENTRIES",
     "PING_SECONDS",
+    "PING_TIMEOUT_SECONDS",
     "RETRY_SECONDS",
     "Copy",
     "client_name",
     "copy_for",
+    "existing_copy",
+    "server_count",
 ]
 
 logger = logging.getLogger("django_pat")
 
 PING_SECONDS = 0.25
 ALIVE_SECONDS = 1.0
+PING_TIMEOUT_SECONDS = 5.0
 RETRY_SECONDS = 1.0
+RETRY_MAX_SECONDS = 300.0
 MAX_ENTRIES = 10_000
 CHANNEL = b"__redis__:invalidate"
+_PING = b"*1\r\n$4\r\nPING\r\n"
+
+# Values an entry may share between requests: none of them can be changed in place.
+_IMMUTABLE = (
+    str,
+    bytes,
+    int,
+    float,
+    bool,
+    type(None),
+    datetime.date,
+    datetime.time,
+    datetime.timedelta,
+    decimal.Decimal,
+    uuid.UUID,
+)
 
 
 class Copy:
     """One process's copy of the entries of one cache, and its connection."""
 
     def __init__(self, connect: Any, prefix: str) -> None:
-        # connect() -> a redis-py Connection, connected, in RESP2.
+        # connect() -> (a redis-py Connection, subscribed as described above).
         self._connect = connect
         self._prefix = prefix.encode()
         self._lock = threading.Lock()
+        # digest -> entry, or pickled entry (bytes) when it holds mutable values.
         self._entries: dict[str, Any] = {}
         # digest -> ticket of the read in flight; a message naming it cancels it.
         self._pending: dict[str, int] = {}
         self._tickets = 0
         self._connection: Any = None
+        self._socket: Any = None
+        self._buffer = b""
         self._alive_until = 0.0
+        self._ping_sent_at: float | None = None
         self._next_ping = 0.0
-        self._ping_outstanding = False
         self._retry_at = 0.0
+        self._failures = 0
+        self._opening = False
+        self._closed = False
 
     # --- what cache.find uses ---------------------------------------------------
 
@@ -98,11 +143,21 @@ class Copy:
         """The entry kept for ``digest``, or None (not kept, or the copy unusable now)."""
         with self._lock:
             now = time.monotonic()
-            if not self._sync(now):
-                return None
-            if now >= self._alive_until:
-                return None
-            return self._entries.get(digest)
+            if self._connection is None:
+                if self._closed or self._opening or now < self._retry_at:
+                    return None
+                self._opening = True
+            else:
+                # Part of a message already here: the rest may name this very entry.
+                if not self._sync(now) or now >= self._alive_until or self._buffer:
+                    return None
+                entry = self._entries.pop(digest, None)
+                if entry is None:
+                    return None
+                self._entries[digest] = entry  # most recently used last
+                return pickle.loads(entry) if isinstance(entry, bytes) else entry  # noqa: S301
+        self._open()
+        return None
 
     def expect(self, digest: str) -> int:
         """Note that ``digest`` is about to be read from Redis.
@@ -121,15 +176,17 @@ class Copy:
         """Keep ``entry``, read from Redis after :meth:`expect`, unless it changed
         meanwhile; None (nothing to keep) ends the expectation."""
         with self._lock:
-            if not self._sync(time.monotonic()):
+            if self._connection is None or not self._sync(time.monotonic()):
                 self._pending.clear()
                 return
-            if self._pending.get(digest) == ticket:
-                del self._pending[digest]
-            else:
+            if self._pending.get(digest) != ticket:
                 return
+            del self._pending[digest]
             if entry is None:
                 return
+            if not all(isinstance(value, _IMMUTABLE) for part in entry for value in part):
+                # A JSONField's dict, say: each request must get its own.
+                entry = pickle.dumps(entry, pickle.HIGHEST_PROTOCOL)
             if len(self._entries) >= MAX_ENTRIES:
                 del self._entries[next(iter(self._entries))]
             self._entries[digest] = entry
@@ -142,59 +199,96 @@ class Copy:
 
     def close(self) -> None:
         with self._lock:
-            self._lost(retry=False)
+            self._closed = True
+            self._lost()
 
     # --- the connection ---------------------------------------------------------
 
-    def _sync(self, now: float) -> bool:
-        """Apply every message that has arrived; False if there is no working connection."""
-        connection = self._connection
-        if connection is None:
-            if now < self._retry_at:
-                return False
-            connection = self._open(now)
-            if connection is None:
-                return False
+    def _open(self) -> None:
+        """Make the connection, outside the lock; at most one thread at a time."""
         try:
-            while connection.can_read(timeout=0):
-                self._apply(connection.read_response(), now)
-            if not self._ping_outstanding and now >= self._next_ping:
-                connection.send_command("PING")
-                self._ping_outstanding = True
-                self._next_ping = now + PING_SECONDS
+            connection = self._connect()
+            sock = connection._sock
+            sock.setblocking(False)
+        except Exception:
+            connection = None
+            failed_with = True
+        else:
+            failed_with = False
+        with self._lock:
+            self._opening = False
+            now = time.monotonic()
+            if failed_with or self._closed:
+                if failed_with:
+                    self._failures += 1
+                    if self._failures == 1:
+                        logger.warning(
+                            "django_pat: no in-process copy of the cache for now: could not "
+                            "set up Redis's invalidation messages (retrying, less and less often)",
+                            exc_info=True,
+                        )
+                    delay = min(RETRY_SECONDS * 2 ** (self._failures - 1), RETRY_MAX_SECONDS)
+                    self._retry_at = now + delay
+                if connection is not None:
+                    _disconnect(connection)
+                return
+            self._failures = 0
+            self._connection, self._socket, self._buffer = connection, sock, b""
+            # Reads begun before the subscription could miss a change: keep none.
+            self._pending.clear()
+            self._entries.clear()
+            # The SUBSCRIBE answer just read is as good as a PONG.
+            self._alive_until = now + ALIVE_SECONDS
+            self._ping_sent_at = None
+            self._next_ping = now + PING_SECONDS
+
+    def _sync(self, now: float) -> bool:
+        """Apply every message that has arrived; False if the connection is lost."""
+        try:
+            while True:
+                try:
+                    data = self._socket.recv(65536)
+                except (BlockingIOError, ssl.SSLWantReadError):
+                    break
+                if not data:
+                    raise ConnectionError("Redis closed the invalidation connection")
+                self._buffer += data
+                self._apply_buffer()
+            if self._ping_sent_at is None:
+                if now >= self._next_ping:
+                    if self._socket.send(_PING) != len(_PING):
+                        raise ConnectionError("could not send a PING")
+                    self._ping_sent_at = now
+            elif now - self._ping_sent_at > PING_TIMEOUT_SECONDS:
+                raise ConnectionError(f"no PONG in {PING_TIMEOUT_SECONDS} s")
         except Exception:
             logger.warning("django_pat: lost the cache's invalidation connection", exc_info=True)
-            self._lost(retry=True)
+            self._lost()
             return False
         return True
 
-    def _open(self, now: float) -> Any:
-        try:
-            connection = self._connect()
-        except Exception:
-            logger.warning(
-                "django_pat: no in-process copy of the cache for now: could not set up "
-                "Redis's invalidation messages",
-                exc_info=True,
-            )
-            self._retry_at = now + RETRY_SECONDS
-            return None
-        self._connection = connection
-        # A read begun before the subscription could miss a change: keep none.
-        self._pending.clear()
-        self._alive_until = now + ALIVE_SECONDS
-        self._next_ping = now + PING_SECONDS
-        self._ping_outstanding = False
-        return connection
+    def _apply_buffer(self) -> None:
+        buffer, position = self._buffer, 0
+        while True:
+            parsed = _parse(buffer, position)
+            if parsed is None:
+                break
+            message, position = parsed
+            self._apply(message)
+        self._buffer = buffer[position:]
 
-    def _apply(self, message: Any, now: float) -> None:
+    def _apply(self, message: Any) -> None:
+        if isinstance(message, _Error):
+            raise ConnectionError(f"Redis answered {message.text!r}")
         if not isinstance(message, list) or not message:
             return
         kind = message[0]
-        if kind in (b"pong", "pong"):
-            self._ping_outstanding = False
-            self._alive_until = now + ALIVE_SECONDS
-        elif kind in (b"message", "message") and len(message) == 3:
+        if kind == b"pong":
+            if self._ping_sent_at is not None:
+                self._alive_until = self._ping_sent_at + ALIVE_SECONDS
+                self._next_ping = self._ping_sent_at + PING_SECONDS
+                self._ping_sent_at = None
+        elif kind == b"message" and len(message) == 3 and message[1] == CHANNEL:
             keys = message[2]
             if keys is None:  # FLUSHDB or FLUSHALL: everything
                 self._entries.clear()
@@ -202,24 +296,70 @@ class Copy:
                 return
             prefix = self._prefix
             for key in keys:
-                if isinstance(key, str):
-                    key = key.encode()
-                if key.startswith(prefix):
+                if isinstance(key, bytes) and key.startswith(prefix):
                     digest = key[len(prefix) :].decode("ascii", "replace")
                     self._entries.pop(digest, None)
                     self._pending.pop(digest, None)
 
-    def _lost(self, *, retry: bool) -> None:
+    def _lost(self) -> None:
         self._entries.clear()
         self._pending.clear()
         self._alive_until = 0.0
-        connection, self._connection = self._connection, None
-        self._retry_at = time.monotonic() + RETRY_SECONDS if retry else 0.0
+        self._ping_sent_at = None
+        self._buffer = b""
+        connection, self._connection, self._socket = self._connection, None, None
+        self._retry_at = time.monotonic() + RETRY_SECONDS
         if connection is not None:
-            try:
-                connection.disconnect()
-            except Exception:
-                logger.debug("django_pat: closing the invalidation connection", exc_info=True)
+            _disconnect(connection)
+
+
+def _disconnect(connection: Any) -> None:
+    try:
+        connection.disconnect()
+    except Exception:
+        logger.debug("django_pat: closing the invalidation connection", exc_info=True)
+
+
+# --- RESP2, as much as the subscribed connection receives ---------------------------
+
+
+class _Error:
+    def __init__(self, text: bytes) -> None:
+        self.text = text
+
+
+def _parse(buffer: bytes, position: int) -> tuple[Any, int] | None:
+    """One value from ``buffer`` at ``position`` and where the next begins; None if incomplete."""
+    end = buffer.find(b"\r\n", position)
+    if end < 0:
+        return None
+    kind, line, after = buffer[position : position + 1], buffer[position + 1 : end], end + 2
+    if kind == b"+":
+        return line, after
+    if kind == b"-":
+        return _Error(line), after
+    if kind == b":":
+        return int(line), after
+    if kind == b"$":
+        length = int(line)
+        if length < 0:
+            return None, after
+        if len(buffer) < after + length + 2:
+            return None
+        return buffer[after : after + length], after + length + 2
+    if kind == b"*":
+        count = int(line)
+        if count < 0:
+            return None, after
+        items = []
+        for _ in range(count):
+            parsed = _parse(buffer, after)
+            if parsed is None:
+                return None
+            item, after = parsed
+            items.append(item)
+        return items, after
+    raise ValueError(f"unexpected RESP type {kind!r}")
 
 
 # --- one Copy per cache alias, per process -----------------------------------------
@@ -230,9 +370,10 @@ _copies_lock = threading.Lock()
 
 
 def copy_for(alias: str, key_of: Any) -> Copy | None:
-    """This process's copy of cache ``alias``; None if it cannot have one.
+    """This process's copy of cache ``alias``, made on first use; None if it cannot have one.
 
-    ``key_of(digest)`` is the name cache mode gives an entry in that cache.
+    ``key_of(digest)`` is the name cache mode gives an entry (the same function
+    on every call).
     """
     try:
         return _copies[alias]
@@ -244,15 +385,30 @@ def copy_for(alias: str, key_of: Any) -> Copy | None:
         return _copies[alias]
 
 
+def existing_copy(alias: str) -> Copy | None:
+    """This process's copy of cache ``alias`` if one was made."""
+    return _copies.get(alias)
+
+
+def server_count(location: Any) -> int:
+    """How many servers a cache's LOCATION names (split as Django's RedisCache does)."""
+    if isinstance(location, str):
+        return len([server for server in re.split("[;,]", location) if server.strip()])
+    return len(location or [])
+
+
+def client_name() -> str:
+    """The name of this process's invalidation connection in ``CLIENT LIST``."""
+    return f"django_pat-{socket.gethostname()}-{os.getpid()}"
+
+
 def _build(alias: str, key_of: Any) -> Copy | None:
-    location = settings.CACHES[alias].get("LOCATION")
-    servers = location.split(",") if isinstance(location, str) else list(location or [])
-    if len(servers) != 1:
-        return None
-    client = _redis_client(caches[alias])
-    if client is None:
+    if server_count(settings.CACHES[alias].get("LOCATION")) != 1:
         return None
     cache = caches[alias]
+    client = _redis_client(cache)
+    if client is None:
+        return None
     # The name Redis knows an entry by, minus the digest; refuse a KEY_FUNCTION
     # that does not keep the digest at the end.
     prefix = str(cache.make_key(key_of("")))
@@ -264,17 +420,20 @@ def _build(alias: str, key_of: Any) -> Copy | None:
         )
         return None
     pool = client.connection_pool
-    options = {
-        **pool.connection_kwargs,
-        "protocol": 2,
-        "decode_responses": False,
-        "health_check_interval": 0,
-    }
+    options = dict(pool.connection_kwargs)
+    # Tied to the pool (redis-py 8): not for a connection of our own.
+    options.pop("maint_notifications_pool_handler", None)
+    options.update(
+        protocol=2,
+        decode_responses=False,
+        health_check_interval=0,
+        # Named so that CLIENT LIST tells which process it serves.
+        client_name=client_name(),
+    )
     connection_class = pool.connection_class
 
     def connect() -> Any:
-        # Named so that CLIENT LIST tells which process it serves.
-        connection = connection_class(**options, client_name=client_name())
+        connection = connection_class(**options)
         connection.connect()
         try:
             connection.send_command("CLIENT", "ID")
@@ -283,23 +442,18 @@ def _build(alias: str, key_of: Any) -> Copy | None:
                 "CLIENT", "TRACKING", "on", "REDIRECT", own_id, "BCAST", "PREFIX", prefix
             )
             answer = connection.read_response()
-            if answer not in (b"OK", "OK"):
+            if answer != b"OK":
                 raise RuntimeError(f"CLIENT TRACKING answered {answer!r}")
             connection.send_command("SUBSCRIBE", CHANNEL)
             answer = connection.read_response()
             if not (isinstance(answer, list) and answer[:2] == [b"subscribe", CHANNEL]):
                 raise RuntimeError(f"SUBSCRIBE answered {answer!r}")
         except BaseException:
-            connection.disconnect()
+            _disconnect(connection)
             raise
         return connection
 
     return Copy(connect, prefix)
-
-
-def client_name() -> str:
-    """The name of this process's invalidation connection in ``CLIENT LIST``."""
-    return f"django_pat-{socket.gethostname()}-{os.getpid()}"
 
 
 def _redis_client(cache: Any) -> Any:
@@ -308,11 +462,10 @@ def _redis_client(cache: Any) -> Any:
         import redis
     except ImportError:
         return None
-    inner = getattr(cache, "_cache", None)
     client = None
     try:
         if type(cache).__module__ == "django.core.cache.backends.redis":
-            client = inner.get_client(None, write=True)  # type: ignore[union-attr]
+            client = cache._cache.get_client(None, write=True)
         elif type(cache).__module__.startswith("django_redis."):
             client = cache.client.get_client(write=True)
     except Exception:

@@ -52,10 +52,10 @@ DEFAULTS: dict[str, Any] = {
     # settings.CACHES (shared by every process: Redis, say): authenticated
     # requests are answered from it, and invalidated on every change.
     "CACHE": None,
-    # With CACHE naming a Redis cache: each process also keeps the entries it
-    # read, kept current by Redis's invalidation messages (see cache_copy.py),
+    # True, with CACHE naming a Redis cache: each process also keeps the entries
+    # it read, kept current by Redis's invalidation messages (see cache_copy.py),
     # so that a hit costs no round trip. False: every hit reads Redis.
-    "CACHE_IN_PROCESS": True,
+    "CACHE_IN_PROCESS": False,
     # True: deactivating a user (is_active saved as False) revokes their tokens.
     # Either way, a deactivated user's tokens stop authenticating at once.
     "REVOKE_ON_USER_DEACTIVATION": False,
@@ -254,11 +254,12 @@ def cache_warnings(raw: Any) -> list[str]:
             "revoked in one process could still be accepted by another. Use a cache every "
             "process shares, such as Redis."
         ]
-    location = settings.CACHES[alias].get("LOCATION")
-    servers = location.split(",") if isinstance(location, str) else list(location or [])
-    if "redis" in backend.lower() and len(servers) > 1:
+    from .cache_copy import server_count
+
+    servers = server_count(settings.CACHES[alias].get("LOCATION"))
+    if "redis" in backend.lower() and servers > 1:
         return [
-            f"DJANGO_PAT['CACHE'] names the cache {alias!r}, which has {len(servers)} "
+            f"DJANGO_PAT['CACHE'] names the cache {alias!r}, which has {servers} "
             "servers and may read from a replica: a replica that has not yet caught up "
             "could still answer with a revoked token's entry. Give cache mode a cache "
             "with one Redis server."

@@ -47,10 +47,10 @@ def redis_cache(prefix: str, **extra: Any) -> dict[str, Any]:
 
 @pytest.fixture
 def cache_mode(prefix: str) -> Iterator[None]:
-    """Cache mode on this machine's Redis, through Django's RedisCache."""
+    """Cache mode with the copy on this machine's Redis, through Django's RedisCache."""
     with override_settings(
         CACHES={"default": {"BACKEND": LOCMEM}, "pat": redis_cache(prefix)},
-        DJANGO_PAT={"CACHE": "pat"},
+        DJANGO_PAT={"CACHE": "pat", "CACHE_IN_PROCESS": True},
     ):
         yield
 
@@ -213,7 +213,8 @@ def test_a_flush_empties_the_copy(cache_mode: None) -> None:
         copy.keep(digest, ("entry", digest), copy.expect(digest))
 
     # What Redis sends on FLUSHDB or FLUSHALL (not run here: the server is shared).
-    copy._apply([b"message", cache_copy.CHANNEL, None], time.monotonic())
+    copy._buffer = b"*3\r\n$7\r\nmessage\r\n$20\r\n__redis__:invalidate\r\n*-1\r\n"
+    copy._apply_buffer()
 
     assert copy.get("a" * 64) is None
     assert copy.get("b" * 64) is None
@@ -295,11 +296,11 @@ def test_a_forked_process_starts_without_the_parents_copy(cache_mode: None) -> N
     assert cache_copy._copies, "the parent keeps its own"
 
 
-def test_switched_off_every_hit_reads_redis(prefix: str, token: Any, monkeypatch: Any) -> None:
+def test_off_by_default_every_hit_reads_redis(prefix: str, token: Any, monkeypatch: Any) -> None:
     _instance, secret = token
     with override_settings(
         CACHES={"default": {"BACKEND": LOCMEM}, "pat": redis_cache(prefix)},
-        DJANGO_PAT={"CACHE": "pat", "CACHE_IN_PROCESS": False},
+        DJANGO_PAT={"CACHE": "pat"},
     ):
         reads = RedisReads(monkeypatch)
         for _ in range(3):
@@ -318,22 +319,24 @@ def test_switched_off_every_hit_reads_redis(prefix: str, token: Any, monkeypatch
         pytest.param({"BACKEND": LOCMEM}, id="not Redis"),
         pytest.param({"LOCATION": [REDIS_URL, REDIS_URL]}, id="two servers"),
         pytest.param({"LOCATION": f"{REDIS_URL},{REDIS_URL}"}, id="two servers, one string"),
+        pytest.param({"LOCATION": f"{REDIS_URL};{REDIS_URL}"}, id="two servers, semicolon"),
         pytest.param({"KEY_FUNCTION": lambda key, prefix, version: key[::-1]}, id="key function"),
     ],
 )
 def test_no_copy_where_it_could_not_be_kept_current(prefix: str, cache: dict[str, Any]) -> None:
     with override_settings(
         CACHES={"default": {"BACKEND": LOCMEM}, "pat": {**redis_cache(prefix), **cache}},
-        DJANGO_PAT={"CACHE": "pat"},
+        DJANGO_PAT={"CACHE": "pat", "CACHE_IN_PROCESS": True},
     ):
         assert cache_copy.copy_for("pat", pat_cache._entry_key) is None
 
 
-def test_a_cache_with_replicas_is_warned_about(prefix: str) -> None:
+@pytest.mark.parametrize("location", [[REDIS_URL] * 2, f"{REDIS_URL};{REDIS_URL}"])
+def test_a_cache_with_replicas_is_warned_about(prefix: str, location: Any) -> None:
     with override_settings(
         CACHES={
             "default": {"BACKEND": LOCMEM},
-            "pat": redis_cache(prefix, LOCATION=[REDIS_URL] * 2),
+            "pat": redis_cache(prefix, LOCATION=location),
         },
         DJANGO_PAT={"CACHE": "pat"},
     ):
@@ -359,7 +362,7 @@ def test_a_redis_that_cannot_be_reached_falls_back_to_the_database(
                     "OPTIONS": {"socket_connect_timeout": 0.5},
                 },
             },
-            DJANGO_PAT={"CACHE": "pat"},
+            DJANGO_PAT={"CACHE": "pat", "CACHE_IN_PROCESS": True},
         ),
         caplog.at_level(logging.WARNING, logger="django_pat"),
     ):
@@ -369,3 +372,159 @@ def test_a_redis_that_cannot_be_reached_falls_back_to_the_database(
     copy_warnings = [r for r in caplog.records if "invalidation messages" in r.getMessage()]
     assert len(copy_warnings) == 1, "one attempt to connect, then none until RETRY_SECONDS"
     assert secret not in caplog.text
+
+
+def test_a_copy_that_cannot_be_set_up_is_warned_about_once_then_retried_quietly(
+    cache_mode: None, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    attempts = []
+    monkeypatch.setattr(cache_copy, "RETRY_SECONDS", 0.0)
+    copy = the_copy()
+
+    def refused() -> None:
+        attempts.append(1)
+        raise ConnectionRefusedError("no")
+
+    monkeypatch.setattr(copy, "_connect", refused)
+    with caplog.at_level(logging.WARNING, logger="django_pat"):
+        for _ in range(5):
+            assert copy.get("a" * 64) is None
+
+    assert len(attempts) == 5
+    assert len([r for r in caplog.records if "invalidation messages" in r.getMessage()]) == 1
+
+
+def test_a_client_name_of_the_cache_does_not_stop_the_copy(
+    prefix: str, token: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _instance, secret = token
+    with override_settings(
+        CACHES={
+            "default": {"BACKEND": LOCMEM},
+            "pat": redis_cache(prefix, OPTIONS={"client_name": "the-sites-own"}),
+        },
+        DJANGO_PAT={"CACHE": "pat", "CACHE_IN_PROCESS": True},
+    ):
+        reads = RedisReads(monkeypatch)
+        warm(secret)
+        reads.count = 0
+        authenticate(secret)
+        assert reads.count == 0
+
+
+def test_an_idle_process_asks_redis_first_even_with_an_old_pong_waiting(
+    redis_reads: RedisReads, token: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _instance, secret = token
+    warm(secret)
+    time.sleep(cache_copy.PING_SECONDS)
+    authenticate(secret)  # sends a PING; its PONG arrives and waits, unread
+    time.sleep(0.05)
+
+    # Idle for a while: the PONG proves only what Redis had sent when it was asked.
+    later = time.monotonic() + 3 * cache_copy.ALIVE_SECONDS
+    monkeypatch.setattr(cache_copy.time, "monotonic", lambda: later)
+    redis_reads.count = 0
+    authenticate(secret)
+
+    assert redis_reads.count == 1
+
+
+def test_a_ping_left_unanswered_counts_as_a_lost_connection(
+    redis_reads: RedisReads, token: Any
+) -> None:
+    _instance, secret = token
+    warm(secret)
+    copy = the_copy()
+    # As if a PING had gone out long ago and no PONG came (a half-open connection).
+    copy._ping_sent_at = time.monotonic() - cache_copy.PING_TIMEOUT_SECONDS - 1
+    redis_reads.count = 0
+
+    authenticate(secret)
+
+    assert redis_reads.count == 1
+    assert copy._connection is None, "dropped, to be made again"
+
+
+def test_values_that_can_change_in_place_are_not_shared_between_requests(
+    cache_mode: None,
+) -> None:
+    copy = the_copy()
+    digest = "c" * 64
+    copy.get(digest)
+    copy.keep(digest, (("settings",), ({"theme": "dark"},), (), ()), copy.expect(digest))
+
+    first = copy.get(digest)
+    first[1][0]["theme"] = "changed by a view"
+
+    assert copy.get(digest)[1][0] == {"theme": "dark"}
+
+
+def test_the_least_recently_used_entry_goes_first(
+    cache_mode: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cache_copy, "MAX_ENTRIES", 2)
+    copy = the_copy()
+    a, b, c = "a" * 64, "b" * 64, "c" * 64
+    copy.get(a)
+    for digest in (a, b):
+        copy.keep(digest, ((), (digest,), (), ()), copy.expect(digest))
+    assert copy.get(a) is not None
+
+    copy.keep(c, ((), (c,), (), ()), copy.expect(c))
+
+    assert copy.get(b) is None
+    assert copy.get(a) is not None
+    assert copy.get(c) is not None
+
+
+def test_while_part_of_a_message_has_arrived_the_copy_does_not_answer(
+    cache_mode: None,
+) -> None:
+    copy = the_copy()
+    digest = "a" * 64
+    copy.get(digest)
+    copy.keep(digest, ((), (digest,), (), ()), copy.expect(digest))
+    assert copy.get(digest) is not None
+
+    copy._buffer = b"*3\r\n$7\r\nmessage\r\n$20\r\n__redis__:inv"
+
+    assert copy.get(digest) is None
+
+
+def test_the_invalidation_messages_are_read_whole_or_not_at_all() -> None:
+    key = b":1:django_pat:1:token:" + b"a" * 64
+    frames = [
+        b"*3\r\n$7\r\nmessage\r\n$20\r\n__redis__:invalidate\r\n*1\r\n$86\r\n" + key + b"\r\n",
+        b"*3\r\n$7\r\nmessage\r\n$20\r\n__redis__:invalidate\r\n*-1\r\n",
+        b"*2\r\n$4\r\npong\r\n$0\r\n\r\n",
+        b"*3\r\n$9\r\nsubscribe\r\n$20\r\n__redis__:invalidate\r\n:1\r\n",
+    ]
+    expected = [
+        [b"message", cache_copy.CHANNEL, [key]],
+        [b"message", cache_copy.CHANNEL, None],
+        [b"pong", b""],
+        [b"subscribe", cache_copy.CHANNEL, 1],
+    ]
+    for frame, value in zip(frames, expected, strict=True):
+        assert cache_copy._parse(frame, 0) == (value, len(frame))
+        for cut in range(len(frame)):
+            assert cache_copy._parse(frame[:cut], 0) is None, (frame, cut)
+    stream = b"".join(frames)
+    position, found = 0, []
+    while (parsed := cache_copy._parse(stream, position)) is not None:
+        value, position = parsed
+        found.append(value)
+    assert found == expected
+
+
+def test_an_error_answer_on_the_connection_counts_as_a_broken_connection(cache_mode: None) -> None:
+    copy = the_copy()
+    digest = "a" * 64
+    copy.get(digest)
+    copy.keep(digest, ((), (digest,), (), ()), copy.expect(digest))
+
+    copy._buffer = b"-ERR something went wrong\r\n"
+
+    with pytest.raises(ConnectionError):
+        copy._apply_buffer()
