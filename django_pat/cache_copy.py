@@ -15,7 +15,8 @@ anything up, a process reads whatever has arrived on that connection (a
 non-blocking read; nothing is ever waited for) and drops what it names.
 
 How soon is that? Redis queues those messages while it handles the change and
-writes them out in the same pass as its answer to the client that made it. On
+writes them out in the same pass as its answer to the client that made it
+(unless it is still sending that connection earlier output, a backlog). On
 one host, with Redis's default ``io-threads 1``, they reach every process
 before the change's own answer does, so the next request anywhere sees the
 change, as without the copy: ``tests/test_cache_copy.py`` and
@@ -40,7 +41,9 @@ What keeps the copy from outliving what it copies:
   lost connection.
 * A lost connection empties the copy. A new one is made on a later request
   (never while holding the lock, never more often than every
-  :data:`RETRY_SECONDS`, less often after each failure) and starts empty.
+  :data:`RETRY_SECONDS`, less often after each failure in a row, a connection
+  lost before its first ``PONG`` counting as one) and starts empty.
+* While part of a message has arrived, the copy does not answer.
 * A forked process starts with an empty copy and a connection of its own.
 * At most :data:`MAX_ENTRIES` entries; the least recently used go first.
 
@@ -48,9 +51,9 @@ No copy is kept (every hit is one Redis read) for a cache that is not Redis,
 for a Redis cache with several servers (reads may go to a replica, which could
 answer with what a message has already dropped), for a ``KEY_FUNCTION`` that
 hides the key, or while the connection cannot be set up (a server older than
-Redis 6, an ACL without ``CLIENT`` or ``SUBSCRIBE``, a proxy that does not
-forward the protocol); the last is logged. Sentinel and cluster setups are not
-detected: do not turn the copy on for them.
+Redis 6, an ACL or renamed commands without ``CLIENT``, ``SUBSCRIBE`` or
+``PING``, a proxy that does not forward the protocol); the last is logged.
+Sentinel and cluster setups are not detected: do not turn the copy on for them.
 """
 
 from __future__ import annotations
@@ -92,7 +95,7 @@ PING_SECONDS = 0.25
 ALIVE_SECONDS = 1.0
 PING_TIMEOUT_SECONDS = 5.0
 RETRY_SECONDS = 1.0
-RETRY_MAX_SECONDS = 300.0
+RETRY_MAX_SECONDS = 60.0
 MAX_ENTRIES = 10_000
 CHANNEL = b"__redis__:invalidate"
 _PING = b"*1\r\n$4\r\nPING\r\n"
@@ -142,22 +145,23 @@ class Copy:
     def get(self, digest: str) -> Any:
         """The entry kept for ``digest``, or None (not kept, or the copy unusable now)."""
         with self._lock:
-            now = time.monotonic()
             if self._connection is None:
-                if self._closed or self._opening or now < self._retry_at:
+                if self._closed or self._opening or time.monotonic() < self._retry_at:
                     return None
                 self._opening = True
+                entry = None
             else:
                 # Part of a message already here: the rest may name this very entry.
-                if not self._sync(now) or now >= self._alive_until or self._buffer:
+                if not self._sync() or self._buffer or time.monotonic() >= self._alive_until:
                     return None
                 entry = self._entries.pop(digest, None)
                 if entry is None:
                     return None
                 self._entries[digest] = entry  # most recently used last
-                return pickle.loads(entry) if isinstance(entry, bytes) else entry  # noqa: S301
-        self._open()
-        return None
+        if entry is None:
+            self._open()
+            return None
+        return pickle.loads(entry) if isinstance(entry, bytes) else entry  # noqa: S301 - ours
 
     def expect(self, digest: str) -> int:
         """Note that ``digest`` is about to be read from Redis.
@@ -174,20 +178,25 @@ class Copy:
 
     def keep(self, digest: str, entry: Any, ticket: int) -> None:
         """Keep ``entry``, read from Redis after :meth:`expect`, unless it changed
-        meanwhile; None (nothing to keep) ends the expectation."""
+        meanwhile; None (Redis holds no usable entry) ends the expectation and
+        drops what the copy holds."""
+        if entry is not None and not all(
+            isinstance(value, _IMMUTABLE) for part in entry for value in part
+        ):
+            # A JSONField's dict, say: each request must get its own.
+            entry = pickle.dumps(entry, pickle.HIGHEST_PROTOCOL)
         with self._lock:
-            if self._connection is None or not self._sync(time.monotonic()):
+            if self._connection is None or not self._sync():
                 self._pending.clear()
                 return
+            if entry is None:
+                self._entries.pop(digest, None)
             if self._pending.get(digest) != ticket:
                 return
             del self._pending[digest]
             if entry is None:
                 return
-            if not all(isinstance(value, _IMMUTABLE) for part in entry for value in part):
-                # A JSONField's dict, say: each request must get its own.
-                entry = pickle.dumps(entry, pickle.HIGHEST_PROTOCOL)
-            if len(self._entries) >= MAX_ENTRIES:
+            if digest not in self._entries and len(self._entries) >= MAX_ENTRIES:
                 del self._entries[next(iter(self._entries))]
             self._entries[digest] = entry
 
@@ -205,46 +214,51 @@ class Copy:
     # --- the connection ---------------------------------------------------------
 
     def _open(self) -> None:
-        """Make the connection, outside the lock; at most one thread at a time."""
+        """Make the connection, outside the lock; one thread at a time (``_opening``)."""
+        started = time.monotonic()
+        connection = sock = error = None
         try:
             connection = self._connect()
             sock = connection._sock
             sock.setblocking(False)
-        except Exception:
-            connection = None
-            failed_with = True
-        else:
-            failed_with = False
-        with self._lock:
-            self._opening = False
-            now = time.monotonic()
-            if failed_with or self._closed:
-                if failed_with:
-                    self._failures += 1
-                    if self._failures == 1:
-                        logger.warning(
-                            "django_pat: no in-process copy of the cache for now: could not "
-                            "set up Redis's invalidation messages (retrying, less and less often)",
-                            exc_info=True,
-                        )
-                    delay = min(RETRY_SECONDS * 2 ** (self._failures - 1), RETRY_MAX_SECONDS)
-                    self._retry_at = now + delay
-                if connection is not None:
-                    _disconnect(connection)
-                return
-            self._failures = 0
-            self._connection, self._socket, self._buffer = connection, sock, b""
-            # Reads begun before the subscription could miss a change: keep none.
-            self._pending.clear()
-            self._entries.clear()
-            # The SUBSCRIBE answer just read is as good as a PONG.
-            self._alive_until = now + ALIVE_SECONDS
-            self._ping_sent_at = None
-            self._next_ping = now + PING_SECONDS
+        except Exception as failure:
+            error = failure
+        finally:
+            # Also on a BaseException (a gevent timeout, say): never stay "opening".
+            with self._lock:
+                self._opening = False
+                if sock is not None and not self._closed:
+                    self._connection, self._socket = connection, sock
+                    self._buffer = b""
+                    # Reads begun before the subscription could miss a change: keep none.
+                    self._pending.clear()
+                    self._entries.clear()
+                    # connect() ended with an answered PING, sent after `started`.
+                    self._alive_until = started + ALIVE_SECONDS
+                    self._ping_sent_at = None
+                    self._next_ping = started + PING_SECONDS
+                    connection = None
+                elif not self._closed:
+                    self._failed(error)
+            if connection is not None:
+                _disconnect(connection)
 
-    def _sync(self, now: float) -> bool:
+    def _failed(self, error: BaseException | None) -> None:
+        """Count a failure; retry later, less often after each one in a row."""
+        self._failures += 1
+        if self._failures == 1 and error is not None:
+            logger.warning(
+                "django_pat: no in-process copy of the cache for now: Redis's invalidation "
+                "messages failed (retrying, less and less often)",
+                exc_info=error,
+            )
+        delay = min(RETRY_SECONDS * 2 ** (self._failures - 1), RETRY_MAX_SECONDS)
+        self._retry_at = time.monotonic() + delay
+
+    def _sync(self) -> bool:
         """Apply every message that has arrived; False if the connection is lost."""
         try:
+            chunks = []
             while True:
                 try:
                     data = self._socket.recv(65536)
@@ -252,8 +266,12 @@ class Copy:
                     break
                 if not data:
                     raise ConnectionError("Redis closed the invalidation connection")
-                self._buffer += data
+                chunks.append(data)
+            if chunks:
+                # One join and one parse for all that came: linear in its size.
+                self._buffer = b"".join([self._buffer, *chunks])
                 self._apply_buffer()
+            now = time.monotonic()
             if self._ping_sent_at is None:
                 if now >= self._next_ping:
                     if self._socket.send(_PING) != len(_PING):
@@ -261,9 +279,8 @@ class Copy:
                     self._ping_sent_at = now
             elif now - self._ping_sent_at > PING_TIMEOUT_SECONDS:
                 raise ConnectionError(f"no PONG in {PING_TIMEOUT_SECONDS} s")
-        except Exception:
-            logger.warning("django_pat: lost the cache's invalidation connection", exc_info=True)
-            self._lost()
+        except Exception as error:
+            self._lost(error)
             return False
         return True
 
@@ -288,6 +305,7 @@ class Copy:
                 self._alive_until = self._ping_sent_at + ALIVE_SECONDS
                 self._next_ping = self._ping_sent_at + PING_SECONDS
                 self._ping_sent_at = None
+                self._failures = 0  # this connection works
         elif kind == b"message" and len(message) == 3 and message[1] == CHANNEL:
             keys = message[2]
             if keys is None:  # FLUSHDB or FLUSHALL: everything
@@ -301,15 +319,18 @@ class Copy:
                     self._entries.pop(digest, None)
                     self._pending.pop(digest, None)
 
-    def _lost(self) -> None:
+    def _lost(self, error: BaseException | None = None) -> None:
         self._entries.clear()
         self._pending.clear()
         self._alive_until = 0.0
         self._ping_sent_at = None
         self._buffer = b""
         connection, self._connection, self._socket = self._connection, None, None
-        self._retry_at = time.monotonic() + RETRY_SECONDS
         if connection is not None:
+            if not self._closed:
+                # A connection lost before its PING was ever answered counts as
+                # a failed setup: backing off, and warning once.
+                self._failed(error)
             _disconnect(connection)
 
 
@@ -448,6 +469,11 @@ def _build(alias: str, key_of: Any) -> Copy | None:
             answer = connection.read_response()
             if not (isinstance(answer, list) and answer[:2] == [b"subscribe", CHANNEL]):
                 raise RuntimeError(f"SUBSCRIBE answered {answer!r}")
+            # What keeps the copy alive: a server that refuses it cannot have one.
+            connection.send_command("PING")
+            answer = connection.read_response()
+            if answer != [b"pong", b""]:
+                raise RuntimeError(f"PING answered {answer!r}")
         except BaseException:
             _disconnect(connection)
             raise

@@ -8,8 +8,10 @@ What two processes see of each other's changes is in test_cache_processes.py.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -528,3 +530,96 @@ def test_an_error_answer_on_the_connection_counts_as_a_broken_connection(cache_m
 
     with pytest.raises(ConnectionError):
         copy._apply_buffer()
+
+
+def test_a_read_begun_before_a_reconnection_is_not_kept(
+    cache_mode: None, redis_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between a lost connection and the next, no message can say what changed."""
+    monkeypatch.setattr(cache_copy, "RETRY_SECONDS", 0.0)
+    copy = the_copy()
+    digest, other = "a" * 64, "b" * 64
+    copy.get(digest)  # connects
+    mine = [c["id"] for c in redis_server.client_list() if c["name"] == cache_copy.client_name()]
+    redis_server.client_kill_filter(_id=mine[0])
+    time.sleep(0.05)
+    assert copy.get(digest) is None  # finds the connection closed
+
+    ticket = copy.expect(digest)  # a read of Redis begins, with no connection
+    redis_server.set(redis_key(digest), b"changed, and nobody told")
+    copy.get(other)  # another request makes a new connection meanwhile
+    copy.keep(digest, ((), ("what the read saw",), (), ()), ticket)
+
+    assert copy.get(digest) is None
+
+
+def test_setup_is_retried_less_and_less_often(
+    cache_mode: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = [1000.0]
+    monkeypatch.setattr(cache_copy.time, "monotonic", lambda: clock[0])
+    copy = the_copy()
+    attempts: list[float] = []
+
+    def refused() -> None:
+        attempts.append(clock[0])
+        raise ConnectionRefusedError("no")
+
+    monkeypatch.setattr(copy, "_connect", refused)
+    for _ in range(400):  # 40 s of requests, ten a second
+        copy.get("a" * 64)
+        clock[0] += 0.1
+
+    gaps = [round(later - earlier) for earlier, later in itertools.pairwise(attempts)]
+    assert gaps == [1, 2, 4, 8, 16]
+
+
+def test_a_slow_connection_setup_holds_up_no_other_request(
+    cache_mode: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    copy = the_copy()
+    release = threading.Event()
+    connect = copy._connect
+
+    def slow() -> Any:
+        release.wait(10)
+        return connect()
+
+    monkeypatch.setattr(copy, "_connect", slow)
+    opening = threading.Thread(target=copy.get, args=("a" * 64,))
+    opening.start()
+    try:
+        started = time.monotonic()
+        for _ in range(5):
+            assert copy.get("b" * 64) is None
+            copy.keep("b" * 64, None, copy.expect("b" * 64))
+        assert time.monotonic() - started < 5, "other requests waited for the connection"
+    finally:
+        release.set()
+        opening.join(10)
+    assert copy._connection is not None
+
+
+def test_a_large_message_is_parsed_once(
+    cache_mode: None, redis_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One message naming thousands of keys arrives in many reads; parsing it
+    must not start over at each of them."""
+    copy = the_copy()
+    copy.get("a" * 64)  # connects
+    keys = [redis_key(f"{index:064x}") for index in range(5000)]
+    redis_server.mset(dict.fromkeys(keys, b"x"))
+    redis_server.delete(*keys)
+    time.sleep(0.3)  # both messages (about 450 kB each) have arrived
+    calls = [0]
+    parse = cache_copy._parse
+
+    def counting(buffer: bytes, position: int) -> Any:
+        calls[0] += 1
+        return parse(buffer, position)
+
+    monkeypatch.setattr(cache_copy, "_parse", counting)
+    copy.get("a" * 64)
+
+    # One call per key and a few per message, for the two messages.
+    assert calls[0] < 2 * len(keys) + 100

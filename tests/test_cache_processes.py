@@ -2,10 +2,10 @@
 share a database and this machine's Redis. What process A changes, process B
 sees on its very next request, although B answered from the cache just before.
 
-Every test runs twice: with each process keeping its own copy of the entries
-(``CACHE_IN_PROCESS``, the default; B then answers from its memory, with no
-Redis read, and only Redis's invalidation messages can tell it of A's
-change), and without (every hit reads Redis).
+Every test runs twice: without the in-process copy (cache mode's default:
+every hit reads Redis), and with it (``CACHE_IN_PROCESS``: B then answers
+from its memory, with no Redis read, and only Redis's invalidation messages
+can tell it of A's change).
 
 Redis comes from ``TEST_REDIS_URL`` (default ``redis://127.0.0.1:6379/0``);
 every run uses keys of its own and deletes them afterwards. Without a Redis
