@@ -264,7 +264,19 @@ def cache_warnings(raw: Any) -> list[str]:
             "could still answer with a revoked token's entry. Give cache mode a cache "
             "with one Redis server."
         ]
+    if raw.get("CACHE_IN_PROCESS") and backend not in _REDIS_CACHES:
+        return [
+            f"DJANGO_PAT['CACHE_IN_PROCESS'] is on, but the cache {alias!r} is not Redis "
+            f"({', '.join(sorted(_REDIS_CACHES))}): no process keeps a copy, and every "
+            "hit reads the cache."
+        ]
     return []
+
+
+# Backends the in-process copy can follow (through Redis's invalidation messages).
+_REDIS_CACHES = frozenset(
+    {"django.core.cache.backends.redis.RedisCache", "django_redis.cache.RedisCache"}
+)
 
 
 def _build_types(merged: dict[str, Any]) -> dict[str, TokenType]:

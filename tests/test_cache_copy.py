@@ -623,3 +623,23 @@ def test_a_large_message_is_parsed_once(
 
     # One call per key and a few per message, for the two messages.
     assert calls[0] < 2 * len(keys) + 100
+
+
+def test_asking_for_a_copy_of_a_cache_that_cannot_have_one_is_warned_about(
+    tmp_path: Any,
+) -> None:
+    with override_settings(
+        CACHES={
+            "default": {"BACKEND": LOCMEM},
+            "pat": {
+                "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                "LOCATION": str(tmp_path),
+            },
+        },
+        DJANGO_PAT={"CACHE": "pat", "CACHE_IN_PROCESS": True},
+    ):
+        found = checks.run_checks()
+
+    ours = [message for message in found if message.id.startswith("django_pat")]
+    assert [message.id for message in ours] == ["django_pat.W001"]
+    assert "CACHE_IN_PROCESS" in ours[0].msg
