@@ -442,8 +442,11 @@ def _build(alias: str, key_of: Any) -> Copy | None:
         return None
     pool = client.connection_pool
     options = dict(pool.connection_kwargs)
-    # Tied to the pool (redis-py 8): not for a connection of our own.
+    # redis-py 8's maintenance notifications: tied to the pool, and needing
+    # RESP3; this connection is neither the pool's nor RESP3.
     options.pop("maint_notifications_pool_handler", None)
+    if "maint_notifications_config" in options:
+        options["maint_notifications_config"] = None
     options.update(
         protocol=2,
         decode_responses=False,
