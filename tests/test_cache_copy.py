@@ -285,6 +285,8 @@ def test_the_copy_is_bounded(cache_mode: None, monkeypatch: pytest.MonkeyPatch) 
     ]
 
 
+# The child only checks a dict and exits, so fork's warning about threads is moot.
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 def test_a_forked_process_starts_without_the_parents_copy(cache_mode: None) -> None:
     the_copy().get("f" * 64)
     assert cache_copy._copies
