@@ -111,9 +111,10 @@ def find(digest: str) -> PersonalAccessToken | None:
     copy = cache_copy.copy_for(alias, _entry_key) if pat_settings.cache_in_process else None
     ticket = 0
     if copy is not None:
-        entry = copy.get(digest)
-        if entry is not None:
-            return _with_recent_use(digest, _from_entry(entry))
+        kept = copy.get(digest)
+        token = _from_entry(kept) if kept is not None else None
+        if token is not None:
+            return _with_recent_use(digest, token)
         ticket = copy.expect(digest)
     cache = caches[alias]
     entry_key = _entry_key(digest)
