@@ -79,7 +79,8 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def site_environment(database_url: str) -> dict[str, str]:
+def site_environment(database_url: str, **extra: str) -> dict[str, str]:
+    """The example site's environment: this one without its DJANGO_ settings."""
     environment = {
         key: value
         for key, value in os.environ.items()
@@ -87,12 +88,16 @@ def site_environment(database_url: str) -> dict[str, str]:
     }
     environment.update(
         DJANGO_SETTINGS_MODULE="example_project.settings",
-        DJANGO_DEBUG="0",
-        DJANGO_ALLOWED_HOSTS="127.0.0.1",
         DATABASE_URL=database_url,
         PYTHONUNBUFFERED="1",
+        **extra,
     )
     return environment
+
+
+def production_environment(database_url: str) -> dict[str, str]:
+    """The site as it would be deployed: DEBUG off, one allowed host."""
+    return site_environment(database_url, DJANGO_DEBUG="0", DJANGO_ALLOWED_HOSTS="127.0.0.1")
 
 
 @contextlib.contextmanager
@@ -155,7 +160,7 @@ def serve(
     database_url: str, directory: Path, *, workers: int = 2, threads: int = 4
 ) -> Iterator[Site]:
     """Serve the example site from ``database_url`` (migrated) with gunicorn."""
-    environment = site_environment(database_url)
+    environment = production_environment(database_url)
     port = free_port()
     log = directory / "gunicorn.log"
     with log.open("wb") as output:
@@ -201,7 +206,7 @@ def serve(
 
 def prepare(database_url: str, users: int, directory: Path) -> list[str]:
     """Migrate the database and make ``users`` users with one token each; their secrets."""
-    environment = site_environment(database_url)
+    environment = production_environment(database_url)
     manage(environment, "migrate", "--noinput", "--verbosity", "0")
     # A file in our own scratch directory, not stdout: nothing else may see them.
     secrets_file = directory / "secrets.json"

@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import http.cookiejar
 import json
-import os
 import re
 import socket
 import sqlite3
@@ -20,6 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests import load
+from tests.load import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 MANAGE = ROOT / "manage.py"
@@ -99,17 +101,7 @@ def bearer(secret: str, **headers: str) -> dict[str, str]:
 
 
 def site_environment(database: Path, **extra: str) -> dict[str, str]:
-    environment = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith("DJANGO_") and key not in {"DATABASE_URL", "REDIS_URL"}
-    }
-    environment.update(
-        DJANGO_SETTINGS_MODULE="example_project.settings",
-        DATABASE_URL=f"sqlite:///{database.resolve()}",
-        PYTHONUNBUFFERED="1",
-        **extra,
-    )
+    environment = load.site_environment(f"sqlite:///{database.resolve()}", **extra)
     assert environment["DATABASE_URL"].startswith("sqlite:////")
     return environment
 
@@ -124,12 +116,6 @@ def manage(environment: dict[str, str], *arguments: str) -> subprocess.Completed
         timeout=COMMAND_TIMEOUT,
         check=False,
     )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @dataclass
