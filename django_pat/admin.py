@@ -11,7 +11,8 @@ Permissions (Django's model permissions on ``django_pat.PersonalAccessToken``):
 * ``view``: the list, the detail pages and "find a token by its value";
 * ``revoke`` (``django_pat.revoke_personalaccesstoken``): the revoke action
   and the revoke button;
-* ``add``: provisioning a token for a user.
+* ``add``: provisioning a token for a user who holds no more than the staff
+  member does (:func:`validate_provisioning_for`); superusers, for anyone.
 
 Rows are never deleted from here: revoked tokens stay for the audit trail.
 """
@@ -59,7 +60,12 @@ else:
     TokenAdminBase = admin.ModelAdmin
     TokenInlineBase = admin.TabularInline
 
-__all__ = ["REVOKE_PERMISSION", "PersonalAccessTokenAdmin", "PersonalAccessTokenInline"]
+__all__ = [
+    "REVOKE_PERMISSION",
+    "PersonalAccessTokenAdmin",
+    "PersonalAccessTokenInline",
+    "validate_provisioning_for",
+]
 
 REVOKE_PERMISSION = "django_pat.revoke_personalaccesstoken"
 
@@ -289,11 +295,57 @@ class FindTokenForm(forms.Form):
         return token
 
 
+def validate_provisioning_for(requester: Any, owner: Any) -> None:
+    """Raise :class:`ValidationError` unless ``requester`` may provision a
+    token for ``owner``.
+
+    A token acts with everything its owner may do, so handing one out is
+    acting as the owner: allowed for oneself, for anyone by a superuser, and
+    otherwise only for an owner who is not a superuser, is not staff unless
+    the requester is, and whose permissions (every backend's, groups
+    included) are all the requester's too.
+    """
+    if owner == requester or getattr(requester, "is_superuser", False):
+        return
+    name = owner.get_username()
+    if getattr(owner, "is_superuser", False):
+        raise ValidationError(
+            "%(user)s is a superuser: only a superuser may provision a token for them, "
+            "since a token can do whatever its owner can.",
+            code="superuser",
+            params={"user": repr(name)},
+        )
+    if getattr(owner, "is_staff", False) and not getattr(requester, "is_staff", False):
+        raise ValidationError(
+            "%(user)s is staff and you are not: only a superuser may provision a token "
+            "for them, since a token can do whatever its owner can.",
+            code="staff",
+            params={"user": repr(name)},
+        )
+    # A user model without Django's permissions cannot tell what its users
+    # may do, and then nothing shows the owner holds no more.
+    owner_permissions = getattr(owner, "get_all_permissions", None)
+    requester_permissions = getattr(requester, "get_all_permissions", None)
+    if (
+        owner_permissions is None
+        or requester_permissions is None
+        or not owner_permissions() <= requester_permissions()
+    ):
+        raise ValidationError(
+            "%(user)s holds permissions you do not: only a superuser may provision a "
+            "token for them, since a token can do whatever its owner can.",
+            code="permissions",
+            params={"user": repr(name)},
+        )
+
+
 class ProvisionTokenForm(forms.Form):
     """What staff fill in to provision a token for a user.
 
-    The form only reads the values; ``PersonalAccessToken.objects.provision``
-    decides whether they are allowed, and its errors are put on these fields.
+    The form reads the values and checks that the staff member may provision
+    for that user (:func:`validate_provisioning_for`);
+    ``PersonalAccessToken.objects.provision`` decides whether the values are
+    allowed, and its errors are put on these fields.
     """
 
     name = forms.CharField(
@@ -323,8 +375,9 @@ class ProvisionTokenForm(forms.Form):
         help_text="Only allowed where no maximum lifetime is configured.",
     )
 
-    def __init__(self, *args: Any, user_field: forms.Field, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user_field: forms.Field, requester: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.requester = requester
         # The user field comes first, with the admin's widget for picking a user.
         self.fields = {"user": user_field, **self.fields}
         types = pat_settings.types
@@ -344,7 +397,7 @@ class ProvisionTokenForm(forms.Form):
 
     def full_clean(self) -> None:
         super().full_clean()
-        if self.is_bound and "user" in self.errors:
+        if self.is_bound and self.has_error("user", "invalid_choice"):
             # Re-rendered, the autocomplete widget would look the value up,
             # and a value that is no user id at all would crash it.
             data = cast(QueryDict, self.data).copy()
@@ -353,6 +406,11 @@ class ProvisionTokenForm(forms.Form):
 
     def clean(self) -> dict[str, Any] | None:
         data = super().clean()
+        if data and data.get("user") is not None:
+            try:
+                validate_provisioning_for(self.requester, data["user"])
+            except ValidationError as error:
+                self.add_error("user", error)
         if data and data.get("never_expires") and data.get("expire_at") is not None:
             raise ValidationError("Give an expiry or tick 'Never expires', not both.")
         return data
@@ -761,7 +819,7 @@ class PersonalAccessTokenAdmin(TokenDisplay, TokenAdminBase):
         user_field = self.formfield_for_dbfield(self.opts.get_field("user"), request)
         assert user_field is not None
         if request.method == "POST":
-            form = ProvisionTokenForm(request.POST, user_field=user_field)
+            form = ProvisionTokenForm(request.POST, user_field=user_field, requester=request.user)
             if form.is_valid():
                 try:
                     token, secret = PersonalAccessToken.objects.provision(
@@ -774,7 +832,9 @@ class PersonalAccessTokenAdmin(TokenDisplay, TokenAdminBase):
                     return self._provisioned(request, token, secret)
         else:
             form = ProvisionTokenForm(
-                initial=self.get_changeform_initial_data(request), user_field=user_field
+                initial=self.get_changeform_initial_data(request),
+                user_field=user_field,
+                requester=request.user,
             )
         # The admin's form helpers are typed for model forms, but only read
         # what every form has.

@@ -14,7 +14,8 @@ import pytest
 from django.contrib import admin as django_admin
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.admin import UserAdmin
-from django.contrib.auth.models import Permission, User
+from django.contrib.auth.models import Group, Permission, User
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -27,6 +28,7 @@ from django_pat.admin import (
     PersonalAccessTokenAdmin,
     PersonalAccessTokenInline,
     attach_user_inline,
+    validate_provisioning_for,
 )
 from django_pat.models import PersonalAccessToken
 from django_pat.signals import token_revoked
@@ -872,6 +874,199 @@ def test_a_deactivated_user_cannot_be_given_a_token(superuser_client: Client, us
     assert response.status_code == 200
     assert "The user &#x27;alice&#x27; is not active." in response.content.decode()
     assert not PersonalAccessToken.objects.exists()
+
+
+# -- provisioning for someone who holds more ---------------------------------
+
+
+def grant(user: User, *perms: str) -> User:
+    """Give ``user`` these permissions ("app_label.codename"); fresh from the database."""
+    for perm in perms:
+        app_label, codename = perm.split(".")
+        user.user_permissions.add(
+            Permission.objects.get(content_type__app_label=app_label, codename=codename)
+        )
+    return User.objects.get(pk=user.pk)
+
+
+def in_group(user: User, *perms: str) -> User:
+    group = Group.objects.create(name=f"group of {user.get_username()}")
+    for perm in perms:
+        app_label, codename = perm.split(".")
+        group.permissions.add(
+            Permission.objects.get(content_type__app_label=app_label, codename=codename)
+        )
+    user.groups.add(group)
+    return User.objects.get(pk=user.pk)
+
+
+def promoted(user: User) -> User:
+    User.objects.filter(pk=user.pk).update(is_staff=True)
+    return User.objects.get(pk=user.pk)
+
+
+def refused(response: Any, message: str) -> bool:
+    """The form came back with ``message`` on its user field, and nothing was made."""
+    errors = response.context["adminform"].form.errors
+    return (
+        response.status_code == 200
+        and list(errors) == ["user"]
+        and message in errors["user"][0]
+        and "Please correct the error" in response.content.decode()
+    )
+
+
+def test_staff_cannot_provision_a_token_for_a_superuser(make_staff: MakeStaff, user: User) -> None:
+    # Provisioning is acting as the owner: a token for a superuser, used on
+    # the admin through the middleware, would make this staff member one.
+    client = Client()
+    client.force_login(make_staff("provisioner", ADD_PERM))
+    root = make_staff("root", superuser=True)
+
+    response = provision(client, user=root.pk)
+
+    assert refused(response, "'root' is a superuser: only a superuser may provision a token")
+    assert not PersonalAccessToken.objects.exists()
+    assert not SECRET_RE.search(response.content.decode())
+    # The choice stays on the form, so staff see whom they were refused.
+    assert f'value="{root.pk}" selected' in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "holds",
+    [
+        pytest.param(lambda u: grant(u, "auth.change_user"), id="a permission of their own"),
+        pytest.param(lambda u: in_group(u, "auth.change_user"), id="through a group"),
+        pytest.param(
+            lambda u: grant(u, "django_pat." + ADD_PERM, "django_pat." + VIEW),
+            id="one more than the requester",
+        ),
+    ],
+)
+def test_staff_cannot_provision_for_a_user_holding_a_permission_they_lack(
+    make_staff: MakeStaff, user: User, holds: Callable[[User], User]
+) -> None:
+    client = Client()
+    client.force_login(make_staff("provisioner", ADD_PERM))
+    holds(user)
+
+    response = provision(client, user=user.pk)
+
+    assert refused(response, "'alice' holds permissions you do not")
+    assert not PersonalAccessToken.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("requester_perms", "owner"),
+    [
+        pytest.param((), lambda u: u, id="owner with no permissions"),
+        pytest.param(("auth.change_user",), lambda u: grant(u, "auth.change_user"), id="the same"),
+        pytest.param(
+            ("auth.change_user", "auth.view_user"),
+            lambda u: in_group(u, "auth.view_user"),
+            id="a subset, through a group",
+        ),
+        pytest.param(("auth.view_user",), promoted, id="staff, with fewer"),
+    ],
+)
+def test_staff_may_provision_for_a_user_holding_no_more_than_they_do(
+    make_staff: MakeStaff,
+    user: User,
+    requester_perms: tuple[str, ...],
+    owner: Callable[[User], User],
+) -> None:
+    requester = grant(make_staff("provisioner", ADD_PERM), *requester_perms)
+    client = Client()
+    client.force_login(requester)
+    owner(user)
+
+    response = provision(client, user=user.pk)
+
+    assert response.status_code == 200
+    assert len(SECRET_RE.findall(response.content.decode())) == 1
+    assert PersonalAccessToken.objects.get().user == user
+
+
+def test_staff_may_provision_for_themselves(make_staff: MakeStaff) -> None:
+    requester = grant(make_staff("provisioner", ADD_PERM), "auth.change_user")
+    in_group(requester, "auth.delete_user")
+    client = Client()
+    client.force_login(requester)
+
+    provision(client, user=requester.pk)
+
+    assert PersonalAccessToken.objects.get().user == requester
+
+
+def test_a_superuser_may_provision_for_anyone(
+    superuser_client: Client, make_staff: MakeStaff, user: User
+) -> None:
+    other_root = make_staff("other-root", superuser=True)
+    powerful = in_group(grant(user, "auth.change_user"), "auth.delete_user")
+
+    provision(superuser_client, user=other_root.pk, name="for root")
+    provision(superuser_client, user=powerful.pk, name="for alice")
+
+    assert {(t.user, t.name) for t in PersonalAccessToken.objects.all()} == {
+        (other_root, "for root"),
+        (powerful, "for alice"),
+    }
+
+
+def test_a_deactivated_user_is_refused_to_staff_too(make_staff: MakeStaff, user: User) -> None:
+    client = Client()
+    client.force_login(make_staff("provisioner", ADD_PERM))
+    User.objects.filter(pk=user.pk).update(is_active=False)
+
+    response = provision(client, user=user.pk)
+
+    assert "The user &#x27;alice&#x27; is not active." in response.content.decode()
+    assert not PersonalAccessToken.objects.exists()
+
+
+def test_the_rule_holds_outside_the_admin_too(make_staff: MakeStaff, user: User) -> None:
+    # The one function the form calls, for a project's own staff views.
+    staff = make_staff("staffer")
+    owner = promoted(user)
+    nobody = User.objects.create_user("nobody")
+
+    with pytest.raises(ValidationError) as refusal:
+        validate_provisioning_for(nobody, staff)
+    assert refusal.value.code == "staff"
+    with pytest.raises(ValidationError) as refusal:
+        validate_provisioning_for(staff, make_staff("root", superuser=True))
+    assert refusal.value.code == "superuser"
+    with pytest.raises(ValidationError) as refusal:
+        validate_provisioning_for(staff, grant(owner, "auth.view_user"))
+    assert refusal.value.code == "permissions"
+    validate_provisioning_for(staff, nobody)
+    validate_provisioning_for(nobody, nobody)
+
+
+def test_the_users_page_provisions_nothing(
+    superuser_client: Client, user: User, make_token: MakeToken
+) -> None:
+    # The only way to provision from the admin is the form above: the inline
+    # on a user's page takes no new rows, whatever is posted to it.
+    make_token(name="existing")
+    page = superuser_client.get(user_url(user)).content.decode()
+    parser = _FormFields("user_form")
+    parser.feed(page)
+    prefix = "personal_access_tokens"
+    data = {
+        **parser.data,
+        f"{prefix}-TOTAL_FORMS": ["2"],
+        f"{prefix}-1-name": ["smuggled"],
+        f"{prefix}-1-type": ["read_write"],
+        f"{prefix}-1-user": [str(user.pk)],
+        f"{prefix}-1-digest": ["0" * 64],
+        f"{prefix}-1-display_prefix": ["pat_0000"],
+    }
+
+    response = superuser_client.post(user_url(user), data)
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert list(PersonalAccessToken.objects.values_list("name", flat=True)) == ["existing"]
 
 
 def test_the_cap_on_active_tokens_is_shown_on_the_form(
