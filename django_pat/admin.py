@@ -9,8 +9,9 @@ response to provisioning a token here, and nowhere else.
 Permissions (Django's model permissions on ``django_pat.PersonalAccessToken``):
 
 * ``view``: the list, the detail pages and "find a token by its value";
-* ``revoke`` (``django_pat.revoke_personalaccesstoken``): the revoke action
-  and the revoke button;
+* ``revoke`` (``django_pat.revoke_personalaccesstoken``) together with
+  ``view``: the revoke action, the revoke button and its confirmation page
+  (alone it grants nothing: revoking starts from a token one can see);
 * ``add``: provisioning a token for a user who holds no more than the staff
   member does (:func:`validate_provisioning_for`); superusers, for anyone.
 
@@ -562,7 +563,9 @@ class PersonalAccessTokenAdmin(TokenDisplay, TokenAdminBase):
         return False
 
     def has_revoke_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return request.user.has_perm(REVOKE_PERMISSION)
+        # Revoking starts from a token one can see: without the view
+        # permission, the confirmation page would show what the list hides.
+        return request.user.has_perm(REVOKE_PERMISSION) and self.has_view_permission(request)
 
     def get_actions(self, request: HttpRequest, action_location: Any = None) -> dict[str, Any]:
         # Django 6.1 passes where the actions show (action_location); 5.2 does not.

@@ -696,6 +696,30 @@ def test_revoking_needs_the_revoke_permission(
     assert token_obj.revoked_at is None
 
 
+def test_the_revoke_permission_without_view_grants_nothing(
+    client_with: Callable[..., Client], token: tuple[PersonalAccessToken, str]
+) -> None:
+    # Revoking starts from a token one can see: the confirmation page would
+    # otherwise show revoke-only staff what the list hides from them.
+    token_obj, _ = token
+    client = client_with(REVOKE)
+
+    page = client.get(revoke_url(token_obj))
+    assert page.status_code == 403
+    html = page.content.decode()
+    for detail in (token_obj.name, token_obj.display_prefix, "alice"):
+        assert detail not in html
+    assert client.post(revoke_url(token_obj)).status_code == 403
+    assert client.get(CHANGELIST).status_code == 403
+    action = client.post(
+        CHANGELIST,
+        {"action": "revoke_selected", "_selected_action": [token_obj.pk], "post": "yes"},
+    )
+    assert action.status_code == 403
+    token_obj.refresh_from_db()
+    assert token_obj.revoked_at is None
+
+
 def test_staff_without_token_permissions_see_nothing(
     client_with: Callable[..., Client], token: tuple[PersonalAccessToken, str]
 ) -> None:
