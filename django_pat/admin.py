@@ -25,6 +25,7 @@ import re
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import unquote as unquote_url
 
 from django import forms
 from django.apps import apps
@@ -631,21 +632,9 @@ class PersonalAccessTokenAdmin(TokenDisplay, TokenAdminBase):
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
-        query = request.GET.get(SEARCH_VAR, "").strip()
-        if query and _is_token(query):
-            # Too late to keep it out of this request's URL, but not to keep
-            # it out of the page, the browser's history of this page and the
-            # search itself. The page's script sends it by POST instead.
-            messages.warning(
-                request,
-                "That search was a whole token, and searches go into URLs and logs. "
-                "Paste it into 'Find a token by its value' instead, which sends it by POST.",
-            )
-            params = request.GET.copy()
-            del params[SEARCH_VAR]
-            return HttpResponseRedirect(
-                f"{request.path}?{params.urlencode()}" if params else request.path
-            )
+        diverted = _without_tokens(request)
+        if diverted is not None:
+            return diverted
         context = {
             "find_url": self._url("find"),
             "token_pattern": _token_pattern(),
@@ -665,6 +654,9 @@ class PersonalAccessTokenAdmin(TokenDisplay, TokenAdminBase):
         form_url: str = "",
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
+        diverted = _without_tokens(request)
+        if diverted is not None:
+            return diverted
         context = {
             "show_delete": False,
             "can_revoke": self.has_revoke_permission(request),
@@ -726,9 +718,9 @@ class PersonalAccessTokenAdmin(TokenDisplay, TokenAdminBase):
             raise PermissionDenied
         token = self.get_object(request, unquote(object_id))
         if token is None:
-            self.message_user(
-                request, f"No personal access token has the ID {object_id!r}.", messages.WARNING
-            )
+            # An "ID" that is a token pasted into the address is not shown back.
+            shown = "that ID" if _contains_token(object_id) else f"the ID {object_id!r}"
+            self.message_user(request, f"No personal access token has {shown}.", messages.WARNING)
             return HttpResponseRedirect(self._url("changelist"))
         if request.method == "POST":
             self._revoke(request, [token])
@@ -819,6 +811,9 @@ class PersonalAccessTokenAdmin(TokenDisplay, TokenAdminBase):
         """Provision a token for a user; the response shows its secret once."""
         if not self.has_add_permission(request):
             raise PermissionDenied
+        diverted = _without_tokens(request)
+        if diverted is not None:
+            return diverted
         user_field = self.formfield_for_dbfield(self.opts.get_field("user"), request)
         assert user_field is not None
         if request.method == "POST":
@@ -954,18 +949,49 @@ def attach_user_inline(site: admin.AdminSite = admin.site) -> bool:
     return True
 
 
-def _is_token(text: str) -> bool:
-    try:
-        tokens.parse(text, pat_settings.token_prefix)
-    except tokens.TokenFormatError:
-        return False
-    return True
-
-
 def _token_pattern() -> str:
-    """The shape of a whole token, checksum unchecked, for the list page's script."""
+    """What a token looks like, checksum unchecked, anywhere in a text.
+
+    Matched without regard to case, as secret scanners do: a token whose
+    prefix was upper-cased on the way still gives its secret part away.
+    """
     length = tokens.RANDOM_LENGTH + tokens.CHECKSUM_LENGTH
-    return f"^{re.escape(pat_settings.token_prefix)}_[0-9A-Za-z]{{{length}}}$"
+    return f"{re.escape(pat_settings.token_prefix)}_[0-9A-Za-z]{{{length}}}"
+
+
+@sensitive_variables()
+def _contains_token(text: str) -> bool:
+    """Whether ``text`` holds something shaped like a token, even percent-encoded."""
+    pattern = re.compile(_token_pattern(), re.IGNORECASE)
+    return any(pattern.search(form) for form in (text, unquote_url(text)))
+
+
+@sensitive_variables()
+def _without_tokens(request: HttpRequest) -> HttpResponse | None:
+    """Send a request whose query string holds a token to the same page without it.
+
+    A token pasted into the search box (``Bearer pat_…``, ``token=pat_…``,
+    quoted, upper-cased, percent-encoded) is in this request's URL already,
+    too late for that; but not in the page, which would show it back, nor in
+    the next URL, nor in the links the page would carry it in.
+    """
+    params = request.GET.copy()
+    dropped = [
+        key
+        for key, values in params.lists()
+        if _contains_token(key) or any(_contains_token(value) for value in values)
+    ]
+    if not dropped:
+        return None
+    for key in dropped:
+        del params[key]
+    what = "search" if SEARCH_VAR in dropped else "address"
+    messages.warning(
+        request,
+        f"That {what} contained a token, and addresses go into logs, so it was dropped. "
+        "Paste the token into 'Find a token by its value' instead, which sends it by POST.",
+    )
+    return HttpResponseRedirect(f"{request.path}?{params.urlencode()}" if params else request.path)
 
 
 def _has_field(model: type[Model], name: str) -> bool:
