@@ -9,9 +9,11 @@ response to provisioning a token here, and nowhere else.
 Permissions (Django's model permissions on ``django_pat.PersonalAccessToken``):
 
 * ``view``: the list, the detail pages and "find a token by its value";
-* ``revoke`` (``django_pat.revoke_personalaccesstoken``): the revoke action
-  and the revoke button;
-* ``add``: provisioning a token for a user.
+* ``revoke`` (``django_pat.revoke_personalaccesstoken``) together with
+  ``view``: the revoke action, the revoke button and its confirmation page
+  (alone it grants nothing: revoking starts from a token one can see);
+* ``add``: provisioning a token for a user who holds no more than the staff
+  member does (:func:`validate_provisioning_for`); superusers, for anyone.
 
 Rows are never deleted from here: revoked tokens stay for the audit trail.
 """
@@ -23,6 +25,7 @@ import re
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import unquote as unquote_url
 
 from django import forms
 from django.apps import apps
@@ -59,7 +62,12 @@ else:
     TokenAdminBase = admin.ModelAdmin
     TokenInlineBase = admin.TabularInline
 
-__all__ = ["REVOKE_PERMISSION", "PersonalAccessTokenAdmin", "PersonalAccessTokenInline"]
+__all__ = [
+    "REVOKE_PERMISSION",
+    "PersonalAccessTokenAdmin",
+    "PersonalAccessTokenInline",
+    "validate_provisioning_for",
+]
 
 REVOKE_PERMISSION = "django_pat.revoke_personalaccesstoken"
 
@@ -289,11 +297,57 @@ class FindTokenForm(forms.Form):
         return token
 
 
+def validate_provisioning_for(requester: Any, owner: Any) -> None:
+    """Raise :class:`ValidationError` unless ``requester`` may provision a
+    token for ``owner``.
+
+    A token acts with everything its owner may do, so handing one out is
+    acting as the owner: allowed for oneself, for anyone by a superuser, and
+    otherwise only for an owner who is not a superuser, is not staff unless
+    the requester is, and whose permissions (every backend's, groups
+    included) are all the requester's too.
+    """
+    if owner == requester or getattr(requester, "is_superuser", False):
+        return
+    name = owner.get_username()
+    if getattr(owner, "is_superuser", False):
+        raise ValidationError(
+            "%(user)s is a superuser: only a superuser may provision a token for them, "
+            "since a token can do whatever its owner can.",
+            code="superuser",
+            params={"user": repr(name)},
+        )
+    if getattr(owner, "is_staff", False) and not getattr(requester, "is_staff", False):
+        raise ValidationError(
+            "%(user)s is staff and you are not: only a superuser may provision a token "
+            "for them, since a token can do whatever its owner can.",
+            code="staff",
+            params={"user": repr(name)},
+        )
+    # A user model without Django's permissions cannot tell what its users
+    # may do, and then nothing shows the owner holds no more.
+    owner_permissions = getattr(owner, "get_all_permissions", None)
+    requester_permissions = getattr(requester, "get_all_permissions", None)
+    if (
+        owner_permissions is None
+        or requester_permissions is None
+        or not owner_permissions() <= requester_permissions()
+    ):
+        raise ValidationError(
+            "%(user)s holds permissions you do not: only a superuser may provision a "
+            "token for them, since a token can do whatever its owner can.",
+            code="permissions",
+            params={"user": repr(name)},
+        )
+
+
 class ProvisionTokenForm(forms.Form):
     """What staff fill in to provision a token for a user.
 
-    The form only reads the values; ``PersonalAccessToken.objects.provision``
-    decides whether they are allowed, and its errors are put on these fields.
+    The form reads the values and checks that the staff member may provision
+    for that user (:func:`validate_provisioning_for`);
+    ``PersonalAccessToken.objects.provision`` decides whether the values are
+    allowed, and its errors are put on these fields.
     """
 
     name = forms.CharField(
@@ -323,8 +377,9 @@ class ProvisionTokenForm(forms.Form):
         help_text="Only allowed where no maximum lifetime is configured.",
     )
 
-    def __init__(self, *args: Any, user_field: forms.Field, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user_field: forms.Field, requester: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.requester = requester
         # The user field comes first, with the admin's widget for picking a user.
         self.fields = {"user": user_field, **self.fields}
         types = pat_settings.types
@@ -344,7 +399,7 @@ class ProvisionTokenForm(forms.Form):
 
     def full_clean(self) -> None:
         super().full_clean()
-        if self.is_bound and "user" in self.errors:
+        if self.is_bound and self.has_error("user", "invalid_choice"):
             # Re-rendered, the autocomplete widget would look the value up,
             # and a value that is no user id at all would crash it.
             data = cast(QueryDict, self.data).copy()
@@ -353,6 +408,11 @@ class ProvisionTokenForm(forms.Form):
 
     def clean(self) -> dict[str, Any] | None:
         data = super().clean()
+        if data and data.get("user") is not None:
+            try:
+                validate_provisioning_for(self.requester, data["user"])
+            except ValidationError as error:
+                self.add_error("user", error)
         if data and data.get("never_expires") and data.get("expire_at") is not None:
             raise ValidationError("Give an expiry or tick 'Never expires', not both.")
         return data
@@ -504,7 +564,9 @@ class PersonalAccessTokenAdmin(TokenDisplay, TokenAdminBase):
         return False
 
     def has_revoke_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return request.user.has_perm(REVOKE_PERMISSION)
+        # Revoking starts from a token one can see: without the view
+        # permission, the confirmation page would show what the list hides.
+        return request.user.has_perm(REVOKE_PERMISSION) and self.has_view_permission(request)
 
     def get_actions(self, request: HttpRequest, action_location: Any = None) -> dict[str, Any]:
         # Django 6.1 passes where the actions show (action_location); 5.2 does not.
@@ -570,21 +632,9 @@ class PersonalAccessTokenAdmin(TokenDisplay, TokenAdminBase):
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
-        query = request.GET.get(SEARCH_VAR, "").strip()
-        if query and _is_token(query):
-            # Too late to keep it out of this request's URL, but not to keep
-            # it out of the page, the browser's history of this page and the
-            # search itself. The page's script sends it by POST instead.
-            messages.warning(
-                request,
-                "That search was a whole token, and searches go into URLs and logs. "
-                "Paste it into 'Find a token by its value' instead, which sends it by POST.",
-            )
-            params = request.GET.copy()
-            del params[SEARCH_VAR]
-            return HttpResponseRedirect(
-                f"{request.path}?{params.urlencode()}" if params else request.path
-            )
+        diverted = _without_tokens(request)
+        if diverted is not None:
+            return diverted
         context = {
             "find_url": self._url("find"),
             "token_pattern": _token_pattern(),
@@ -604,6 +654,9 @@ class PersonalAccessTokenAdmin(TokenDisplay, TokenAdminBase):
         form_url: str = "",
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
+        diverted = _without_tokens(request)
+        if diverted is not None:
+            return diverted
         context = {
             "show_delete": False,
             "can_revoke": self.has_revoke_permission(request),
@@ -665,9 +718,9 @@ class PersonalAccessTokenAdmin(TokenDisplay, TokenAdminBase):
             raise PermissionDenied
         token = self.get_object(request, unquote(object_id))
         if token is None:
-            self.message_user(
-                request, f"No personal access token has the ID {object_id!r}.", messages.WARNING
-            )
+            # An "ID" that is a token pasted into the address is not shown back.
+            shown = "that ID" if _contains_token(object_id) else f"the ID {object_id!r}"
+            self.message_user(request, f"No personal access token has {shown}.", messages.WARNING)
             return HttpResponseRedirect(self._url("changelist"))
         if request.method == "POST":
             self._revoke(request, [token])
@@ -758,10 +811,13 @@ class PersonalAccessTokenAdmin(TokenDisplay, TokenAdminBase):
         """Provision a token for a user; the response shows its secret once."""
         if not self.has_add_permission(request):
             raise PermissionDenied
+        diverted = _without_tokens(request)
+        if diverted is not None:
+            return diverted
         user_field = self.formfield_for_dbfield(self.opts.get_field("user"), request)
         assert user_field is not None
         if request.method == "POST":
-            form = ProvisionTokenForm(request.POST, user_field=user_field)
+            form = ProvisionTokenForm(request.POST, user_field=user_field, requester=request.user)
             if form.is_valid():
                 try:
                     token, secret = PersonalAccessToken.objects.provision(
@@ -774,7 +830,9 @@ class PersonalAccessTokenAdmin(TokenDisplay, TokenAdminBase):
                     return self._provisioned(request, token, secret)
         else:
             form = ProvisionTokenForm(
-                initial=self.get_changeform_initial_data(request), user_field=user_field
+                initial=self.get_changeform_initial_data(request),
+                user_field=user_field,
+                requester=request.user,
             )
         # The admin's form helpers are typed for model forms, but only read
         # what every form has.
@@ -891,18 +949,49 @@ def attach_user_inline(site: admin.AdminSite = admin.site) -> bool:
     return True
 
 
-def _is_token(text: str) -> bool:
-    try:
-        tokens.parse(text, pat_settings.token_prefix)
-    except tokens.TokenFormatError:
-        return False
-    return True
-
-
 def _token_pattern() -> str:
-    """The shape of a whole token, checksum unchecked, for the list page's script."""
+    """What a token looks like, checksum unchecked, anywhere in a text.
+
+    Matched without regard to case, as secret scanners do: a token whose
+    prefix was upper-cased on the way still gives its secret part away.
+    """
     length = tokens.RANDOM_LENGTH + tokens.CHECKSUM_LENGTH
-    return f"^{re.escape(pat_settings.token_prefix)}_[0-9A-Za-z]{{{length}}}$"
+    return f"{re.escape(pat_settings.token_prefix)}_[0-9A-Za-z]{{{length}}}"
+
+
+@sensitive_variables()
+def _contains_token(text: str) -> bool:
+    """Whether ``text`` holds something shaped like a token, even percent-encoded."""
+    pattern = re.compile(_token_pattern(), re.IGNORECASE)
+    return any(pattern.search(form) for form in (text, unquote_url(text)))
+
+
+@sensitive_variables()
+def _without_tokens(request: HttpRequest) -> HttpResponse | None:
+    """Send a request whose query string holds a token to the same page without it.
+
+    A token pasted into the search box (``Bearer pat_…``, ``token=pat_…``,
+    quoted, upper-cased, percent-encoded) is in this request's URL already,
+    too late for that; but not in the page, which would show it back, nor in
+    the next URL, nor in the links the page would carry it in.
+    """
+    params = request.GET.copy()
+    dropped = [
+        key
+        for key, values in params.lists()
+        if _contains_token(key) or any(_contains_token(value) for value in values)
+    ]
+    if not dropped:
+        return None
+    for key in dropped:
+        del params[key]
+    what = "search" if SEARCH_VAR in dropped else "address"
+    messages.warning(
+        request,
+        f"That {what} contained a token, and addresses go into logs, so it was dropped. "
+        "Paste the token into 'Find a token by its value' instead, which sends it by POST.",
+    )
+    return HttpResponseRedirect(f"{request.path}?{params.urlencode()}" if params else request.path)
 
 
 def _has_field(model: type[Model], name: str) -> bool:

@@ -14,7 +14,8 @@ import pytest
 from django.contrib import admin as django_admin
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.admin import UserAdmin
-from django.contrib.auth.models import Permission, User
+from django.contrib.auth.models import Group, Permission, User
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -27,6 +28,7 @@ from django_pat.admin import (
     PersonalAccessTokenAdmin,
     PersonalAccessTokenInline,
     attach_user_inline,
+    validate_provisioning_for,
 )
 from django_pat.models import PersonalAccessToken
 from django_pat.signals import token_revoked
@@ -287,18 +289,134 @@ def test_search_by_display_prefix(
     assert token.name in listed(response)
 
 
-def test_a_whole_token_typed_into_search_is_not_searched_for_nor_shown_back(
+def _body(secret: str) -> str:
+    """The part of a token that gives it away, whatever its prefix's case."""
+    return secret[len("pat_") :].lower()
+
+
+def assert_diverted(client: Client, response: Any, secret: str, location: str) -> None:
+    """The request was sent on to ``location``, whose page shows no trace of the token."""
+    assert response.status_code == 302
+    assert response["Location"] == location
+    assert _body(secret) not in response["Location"].lower()
+    page = client.get(response["Location"])
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert _body(secret) not in html.lower()
+    assert not SECRET_RE.search(html)
+    assert any("Find a token by its value" in message for message in messages_of(page))
+
+
+# How a token reaches the search box: alone, or in whatever was copied with it.
+@pytest.mark.parametrize(
+    "template",
+    [
+        pytest.param("{}", id="whole token"),
+        pytest.param("  {}\n", id="whole token, spaced"),
+        pytest.param("Bearer {}", id="bearer"),
+        pytest.param("BEARER {}", id="bearer upper-case"),
+        pytest.param("Authorization: Bearer {}", id="header line"),
+        pytest.param("{}.", id="trailing full stop"),
+        pytest.param('"{}"', id="quoted"),
+        pytest.param("token={}", id="assignment"),
+        pytest.param("alice\n{}\nbob", id="newline-separated"),
+        pytest.param("see:{}!", id="punctuation both sides"),
+        pytest.param("x{}y", id="letters both sides"),
+        pytest.param("Bearer%20{}", id="percent-encoded text"),
+    ],
+)
+def test_a_search_holding_a_token_is_not_searched_for_nor_shown_back(
+    superuser_client: Client, token: tuple[PersonalAccessToken, str], template: str
+) -> None:
+    _, secret = token
+    response = superuser_client.get(CHANGELIST, {"q": template.format(secret), "status": "active"})
+    assert_diverted(superuser_client, response, secret, f"{CHANGELIST}?status=active")
+
+
+def _wrong_checksum(secret: str) -> str:
+    return secret[:-1] + ("A" if secret[-1] != "A" else "B")
+
+
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        pytest.param(lambda secret: "PAT" + secret[3:], id="prefix upper-cased"),
+        pytest.param(str.upper, id="all upper-cased"),
+        pytest.param(_wrong_checksum, id="wrong checksum"),
+        pytest.param(lambda secret: secret + "Zz9", id="longer run"),
+        pytest.param(lambda secret: secret.replace("_", "%5F"), id="underscore encoded"),
+        pytest.param(lambda secret: secret.replace("_", "%5f"), id="lower-case encoding"),
+    ],
+)
+def test_a_search_holding_anything_shaped_like_a_token_is_diverted(
+    superuser_client: Client,
+    token: tuple[PersonalAccessToken, str],
+    mangle: Callable[[str], str],
+) -> None:
+    # Shape, not validity: what a secret scanner would flag is what must not
+    # land in a URL, and a slightly mangled token still gives the secret away.
+    _, secret = token
+    response = superuser_client.get(CHANGELIST, {"q": mangle(secret)})
+    assert_diverted(superuser_client, response, secret, CHANGELIST)
+
+
+def test_a_token_percent_encoded_in_the_address_itself_is_diverted(
     superuser_client: Client, token: tuple[PersonalAccessToken, str]
 ) -> None:
     _, secret = token
-    response = superuser_client.get(CHANGELIST, {"q": secret, "status": "active"})
+    encoded = "".join(f"%{ord(c):02X}" for c in f"Bearer {secret}.")
+    response = superuser_client.get(f"{CHANGELIST}?o=2&q={encoded}")
+    assert_diverted(superuser_client, response, secret, f"{CHANGELIST}?o=2")
 
-    assert response.status_code == 302
-    assert secret not in response["Location"]
-    assert response["Location"] == f"{CHANGELIST}?status=active"
-    page = superuser_client.get(response["Location"])
-    assert secret not in page.content.decode()
-    assert any("Find a token by its value" in message for message in messages_of(page))
+
+def test_a_token_in_any_parameter_of_the_list_is_dropped_with_it(
+    superuser_client: Client, token: tuple[PersonalAccessToken, str]
+) -> None:
+    _, secret = token
+    response = superuser_client.get(
+        f"{CHANGELIST}?q=alice&q=Bearer+{secret}&owner={secret}&status=active"
+    )
+    assert_diverted(superuser_client, response, secret, f"{CHANGELIST}?status=active")
+
+
+def test_a_token_in_the_address_of_a_token_page_is_dropped(
+    superuser_client: Client, token: tuple[PersonalAccessToken, str]
+) -> None:
+    token_obj, secret = token
+    filters = f"q%3DBearer%2B{secret}%26status%3Dactive"
+    response = superuser_client.get(f"{change_url(token_obj)}?_changelist_filters={filters}")
+    assert_diverted(superuser_client, response, secret, change_url(token_obj))
+
+    response = superuser_client.get(ADD, {"name": f"Bearer {secret}", "type": "read_only"})
+    assert_diverted(superuser_client, response, secret, f"{ADD}?type=read_only")
+
+
+def test_a_token_pasted_as_the_id_to_revoke_is_not_shown_back(
+    superuser_client: Client, token: tuple[PersonalAccessToken, str]
+) -> None:
+    _, secret = token
+    url = reverse("admin:django_pat_personalaccesstoken_revoke", args=[secret])
+    response = superuser_client.post(url, follow=True)
+    assert messages_of(response) == ["No personal access token has that ID."]
+    assert _body(secret) not in response.content.decode().lower()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        pytest.param("pat_", id="the prefix"),
+        pytest.param("pat_" + "a" * 37, id="one character short"),
+        pytest.param("ghp_" + "a" * 38, id="another prefix"),
+        pytest.param("pat-" + "a" * 38, id="another separator"),
+        pytest.param("pat_" + "a" * 18 + " " + "a" * 19, id="split by a space"),
+    ],
+)
+def test_a_search_that_only_looks_a_little_like_a_token_is_searched_for(
+    superuser_client: Client, token: tuple[PersonalAccessToken, str], query: str
+) -> None:
+    response = superuser_client.get(CHANGELIST, {"q": query})
+    assert response.status_code == 200
+    assert response.context["cl"].query == query
 
 
 def test_the_list_offers_find_by_value_and_posts_whole_tokens_there(
@@ -312,8 +430,12 @@ def test_the_list_offers_find_by_value_and_posts_whole_tokens_there(
     assert f'action="{FIND}"' in form.group(0)
     pattern = re.search(r'data-token-pattern="([^"]+)"', form.group(0))
     assert pattern is not None
-    assert re.fullmatch(pattern.group(1), tokens.generate("pat"))
-    assert not re.fullmatch(pattern.group(1), "pat_abcd")
+    # The script looks for a token anywhere in the search, as the server does.
+    secret = tokens.generate("pat")
+    found = re.search(pattern.group(1), f"Bearer {secret}.", re.IGNORECASE)
+    assert found is not None
+    assert found.group(0) == secret
+    assert not re.search(pattern.group(1), "pat_abcd", re.IGNORECASE)
 
 
 def test_the_list_costs_the_same_queries_for_any_number_of_rows(
@@ -694,6 +816,30 @@ def test_revoking_needs_the_revoke_permission(
     assert token_obj.revoked_at is None
 
 
+def test_the_revoke_permission_without_view_grants_nothing(
+    client_with: Callable[..., Client], token: tuple[PersonalAccessToken, str]
+) -> None:
+    # Revoking starts from a token one can see: the confirmation page would
+    # otherwise show revoke-only staff what the list hides from them.
+    token_obj, _ = token
+    client = client_with(REVOKE)
+
+    page = client.get(revoke_url(token_obj))
+    assert page.status_code == 403
+    html = page.content.decode()
+    for detail in (token_obj.name, token_obj.display_prefix, "alice"):
+        assert detail not in html
+    assert client.post(revoke_url(token_obj)).status_code == 403
+    assert client.get(CHANGELIST).status_code == 403
+    action = client.post(
+        CHANGELIST,
+        {"action": "revoke_selected", "_selected_action": [token_obj.pk], "post": "yes"},
+    )
+    assert action.status_code == 403
+    token_obj.refresh_from_db()
+    assert token_obj.revoked_at is None
+
+
 def test_staff_without_token_permissions_see_nothing(
     client_with: Callable[..., Client], token: tuple[PersonalAccessToken, str]
 ) -> None:
@@ -872,6 +1018,199 @@ def test_a_deactivated_user_cannot_be_given_a_token(superuser_client: Client, us
     assert response.status_code == 200
     assert "The user &#x27;alice&#x27; is not active." in response.content.decode()
     assert not PersonalAccessToken.objects.exists()
+
+
+# -- provisioning for someone who holds more ---------------------------------
+
+
+def grant(user: User, *perms: str) -> User:
+    """Give ``user`` these permissions ("app_label.codename"); fresh from the database."""
+    for perm in perms:
+        app_label, codename = perm.split(".")
+        user.user_permissions.add(
+            Permission.objects.get(content_type__app_label=app_label, codename=codename)
+        )
+    return User.objects.get(pk=user.pk)
+
+
+def in_group(user: User, *perms: str) -> User:
+    group = Group.objects.create(name=f"group of {user.get_username()}")
+    for perm in perms:
+        app_label, codename = perm.split(".")
+        group.permissions.add(
+            Permission.objects.get(content_type__app_label=app_label, codename=codename)
+        )
+    user.groups.add(group)
+    return User.objects.get(pk=user.pk)
+
+
+def promoted(user: User) -> User:
+    User.objects.filter(pk=user.pk).update(is_staff=True)
+    return User.objects.get(pk=user.pk)
+
+
+def refused(response: Any, message: str) -> bool:
+    """The form came back with ``message`` on its user field, and nothing was made."""
+    errors = response.context["adminform"].form.errors
+    return (
+        response.status_code == 200
+        and list(errors) == ["user"]
+        and message in errors["user"][0]
+        and "Please correct the error" in response.content.decode()
+    )
+
+
+def test_staff_cannot_provision_a_token_for_a_superuser(make_staff: MakeStaff, user: User) -> None:
+    # Provisioning is acting as the owner: a token for a superuser, used on
+    # the admin through the middleware, would make this staff member one.
+    client = Client()
+    client.force_login(make_staff("provisioner", ADD_PERM))
+    root = make_staff("root", superuser=True)
+
+    response = provision(client, user=root.pk)
+
+    assert refused(response, "'root' is a superuser: only a superuser may provision a token")
+    assert not PersonalAccessToken.objects.exists()
+    assert not SECRET_RE.search(response.content.decode())
+    # The choice stays on the form, so staff see whom they were refused.
+    assert f'value="{root.pk}" selected' in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "holds",
+    [
+        pytest.param(lambda u: grant(u, "auth.change_user"), id="a permission of their own"),
+        pytest.param(lambda u: in_group(u, "auth.change_user"), id="through a group"),
+        pytest.param(
+            lambda u: grant(u, "django_pat." + ADD_PERM, "django_pat." + VIEW),
+            id="one more than the requester",
+        ),
+    ],
+)
+def test_staff_cannot_provision_for_a_user_holding_a_permission_they_lack(
+    make_staff: MakeStaff, user: User, holds: Callable[[User], User]
+) -> None:
+    client = Client()
+    client.force_login(make_staff("provisioner", ADD_PERM))
+    holds(user)
+
+    response = provision(client, user=user.pk)
+
+    assert refused(response, "'alice' holds permissions you do not")
+    assert not PersonalAccessToken.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("requester_perms", "owner"),
+    [
+        pytest.param((), lambda u: u, id="owner with no permissions"),
+        pytest.param(("auth.change_user",), lambda u: grant(u, "auth.change_user"), id="the same"),
+        pytest.param(
+            ("auth.change_user", "auth.view_user"),
+            lambda u: in_group(u, "auth.view_user"),
+            id="a subset, through a group",
+        ),
+        pytest.param(("auth.view_user",), promoted, id="staff, with fewer"),
+    ],
+)
+def test_staff_may_provision_for_a_user_holding_no_more_than_they_do(
+    make_staff: MakeStaff,
+    user: User,
+    requester_perms: tuple[str, ...],
+    owner: Callable[[User], User],
+) -> None:
+    requester = grant(make_staff("provisioner", ADD_PERM), *requester_perms)
+    client = Client()
+    client.force_login(requester)
+    owner(user)
+
+    response = provision(client, user=user.pk)
+
+    assert response.status_code == 200
+    assert len(SECRET_RE.findall(response.content.decode())) == 1
+    assert PersonalAccessToken.objects.get().user == user
+
+
+def test_staff_may_provision_for_themselves(make_staff: MakeStaff) -> None:
+    requester = grant(make_staff("provisioner", ADD_PERM), "auth.change_user")
+    in_group(requester, "auth.delete_user")
+    client = Client()
+    client.force_login(requester)
+
+    provision(client, user=requester.pk)
+
+    assert PersonalAccessToken.objects.get().user == requester
+
+
+def test_a_superuser_may_provision_for_anyone(
+    superuser_client: Client, make_staff: MakeStaff, user: User
+) -> None:
+    other_root = make_staff("other-root", superuser=True)
+    powerful = in_group(grant(user, "auth.change_user"), "auth.delete_user")
+
+    provision(superuser_client, user=other_root.pk, name="for root")
+    provision(superuser_client, user=powerful.pk, name="for alice")
+
+    assert {(t.user, t.name) for t in PersonalAccessToken.objects.all()} == {
+        (other_root, "for root"),
+        (powerful, "for alice"),
+    }
+
+
+def test_a_deactivated_user_is_refused_to_staff_too(make_staff: MakeStaff, user: User) -> None:
+    client = Client()
+    client.force_login(make_staff("provisioner", ADD_PERM))
+    User.objects.filter(pk=user.pk).update(is_active=False)
+
+    response = provision(client, user=user.pk)
+
+    assert "The user &#x27;alice&#x27; is not active." in response.content.decode()
+    assert not PersonalAccessToken.objects.exists()
+
+
+def test_the_rule_holds_outside_the_admin_too(make_staff: MakeStaff, user: User) -> None:
+    # The one function the form calls, for a project's own staff views.
+    staff = make_staff("staffer")
+    owner = promoted(user)
+    nobody = User.objects.create_user("nobody")
+
+    with pytest.raises(ValidationError) as refusal:
+        validate_provisioning_for(nobody, staff)
+    assert refusal.value.code == "staff"
+    with pytest.raises(ValidationError) as refusal:
+        validate_provisioning_for(staff, make_staff("root", superuser=True))
+    assert refusal.value.code == "superuser"
+    with pytest.raises(ValidationError) as refusal:
+        validate_provisioning_for(staff, grant(owner, "auth.view_user"))
+    assert refusal.value.code == "permissions"
+    validate_provisioning_for(staff, nobody)
+    validate_provisioning_for(nobody, nobody)
+
+
+def test_the_users_page_provisions_nothing(
+    superuser_client: Client, user: User, make_token: MakeToken
+) -> None:
+    # The only way to provision from the admin is the form above: the inline
+    # on a user's page takes no new rows, whatever is posted to it.
+    make_token(name="existing")
+    page = superuser_client.get(user_url(user)).content.decode()
+    parser = _FormFields("user_form")
+    parser.feed(page)
+    prefix = "personal_access_tokens"
+    data = {
+        **parser.data,
+        f"{prefix}-TOTAL_FORMS": ["2"],
+        f"{prefix}-1-name": ["smuggled"],
+        f"{prefix}-1-type": ["read_write"],
+        f"{prefix}-1-user": [str(user.pk)],
+        f"{prefix}-1-digest": ["0" * 64],
+        f"{prefix}-1-display_prefix": ["pat_0000"],
+    }
+
+    response = superuser_client.post(user_url(user), data)
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert list(PersonalAccessToken.objects.values_list("name", flat=True)) == ["existing"]
 
 
 def test_the_cap_on_active_tokens_is_shown_on_the_form(

@@ -102,20 +102,36 @@ def test_a_value_that_is_no_token_here_is_told_so_and_not_shown_back(
     assert unknown not in page.url
 
 
-def test_a_whole_token_typed_into_the_search_box_goes_by_post_to_find(
-    page: Page, make_staff: MakeStaff, token: tuple[PersonalAccessToken, str], log_in: LogIn
+@pytest.mark.parametrize(
+    "template",
+    [
+        pytest.param("{}", id="whole token"),
+        pytest.param("Authorization: BEARER {}.", id="within a header line"),
+        pytest.param("Bearer%20{}", id="percent-encoded"),
+    ],
+)
+def test_a_token_typed_into_the_search_box_goes_by_post_to_find(
+    page: Page,
+    make_staff: MakeStaff,
+    token: tuple[PersonalAccessToken, str],
+    log_in: LogIn,
+    template: str,
 ) -> None:
     token_obj, secret = token
     log_in(page, make_staff("root", superuser=True))
-    urls: list[str] = []
-    page.on("request", lambda request: urls.append(request.url))
+    sent: list[tuple[str, str, str | None]] = []
+    page.on(
+        "request", lambda request: sent.append((request.method, request.url, request.post_data))
+    )
 
     page.goto(CHANGELIST)
-    page.locator("#searchbar").fill(secret)
+    page.locator("#searchbar").fill(template.format(secret))
     page.locator("#searchbar").press("Enter")
 
+    # The script finds the token in what was typed and sends just that.
     page.wait_for_url(f"**{CHANGELIST}{token_obj.pk}/change/")
-    assert not [url for url in urls if secret in url]
+    assert not [url for _, url, _ in sent if secret in url]
+    assert [method for method, _, body in sent if body and secret in body] == ["POST"]
     assert secret not in page.content()
 
 

@@ -10,9 +10,11 @@
         }
     });
 
-    // A whole token typed into the list's search box would end up in a URL,
-    // and so in access logs and the browser's history: send it to "find a
-    // token by its value", by POST, instead.
+    // A token typed into the list's search box, alone or with text around
+    // it ("Bearer pat_…", a line from a log), would end up in a URL, and so
+    // in access logs and the browser's history: send the token to "find a
+    // token by its value", by POST, instead. The server diverts what gets
+    // past this (no script, an address typed by hand) the same way.
     document.addEventListener('submit', (event) => {
         if (event.target.id !== 'changelist-search') {
             return;
@@ -22,11 +24,18 @@
         if (!finder || !search) {
             return;
         }
-        const value = search.value.trim();
-        if (new RegExp(finder.dataset.tokenPattern).test(value)) {
+        const pattern = new RegExp(finder.dataset.tokenPattern, 'i');
+        let decoded = search.value;
+        try {
+            decoded = decodeURIComponent(search.value);
+        } catch (error) {
+            // Not percent-encoded after all: the value as typed is checked.
+        }
+        const found = pattern.exec(search.value) || pattern.exec(decoded);
+        if (found) {
             event.preventDefault();
             search.value = '';
-            finder.elements.token.value = value;
+            finder.elements.token.value = found[0];
             finder.submit();
         }
     }, true);
