@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import string
-from itertools import chain
+from itertools import chain, cycle
 
 import pytest
 from django.test import RequestFactory, override_settings
@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from django_pat import tokens
-from django_pat.client_ip import client_ip
+from django_pat.client_ip import MAX_TRUSTED_HOPS, client_ip
 from django_pat.ip import IPRestriction, IPRestrictionError, parse_address, parse_network
 
 settings.register_profile(
@@ -340,3 +340,101 @@ def test_an_untrusted_peer_is_the_client_whatever_it_forwards(remote, header, pr
 
     with override_settings(DJANGO_PAT={"TRUSTED_PROXIES": [str(n) for n in proxies]}):
         assert client_ip(request) == peer
+
+
+# What a client may put in its own X-Forwarded-For: anything, and in particular
+# the pieces lenient parsers trip on (quotes, escapes, brackets, RFC 7239 syntax).
+client_pieces = st.one_of(
+    st.ip_addresses().map(str),
+    st.sampled_from(['"', "'", "\\", "[", "]", "for=", ";", ",", ", ", " ", "\t", ":", "%", ""]),
+    st.text(max_size=8),
+)
+client_text = st.one_of(st.none(), st.text(max_size=60), st.lists(client_pieces).map("".join))
+# How a proxy writes what it appends: the glue before it (nginx writes ", ",
+# servers join repeated lines with ","), which spelling, and a port.
+spellings = st.lists(
+    st.tuples(
+        st.sampled_from([",", ", ", " ,", " , ", ",\t"]), st.integers(0, 4), st.integers(0, 65535)
+    ),
+    min_size=1,
+    max_size=4,
+)
+PLAIN = [(", ", 0, 0)]
+
+
+def spelled(address: Address, form: int, port: int) -> str:
+    """``address`` in one of the spellings a proxy may write."""
+    if address.version == 4:
+        forms = [
+            f"{address}",
+            f"{address}:{port}",
+            f"::ffff:{address}",
+            f"[::ffff:{address}]:{port}",
+        ]
+    else:
+        forms = [f"{address}", address.exploded, f"{address}".upper(), f"[{address}]:{port}"]
+    return forms[form % len(forms)]
+
+
+def appended(sent: str | None, hops: list[Address], spellings: list[tuple[str, int, int]]) -> str:
+    """X-Forwarded-For once proxies have appended ``hops``, outermost first, to
+    what the client ``sent``."""
+    header = sent
+    for hop, (glue, form, port) in zip(hops, cycle(spellings)):
+        entry = spelled(hop, form, port)
+        header = entry if header is None else header + glue + entry
+    return header or ""
+
+
+@given(
+    sent=client_text,
+    hops=st.lists(st.ip_addresses(), min_size=1, max_size=MAX_TRUSTED_HOPS + 4),
+    spellings=spellings,
+    remote=remote_addrs,
+)
+@example(sent='127.0.0.2, "', hops=[ipaddress.ip_address("127.0.0.3")], spellings=PLAIN, remote="")
+@example(sent="127.0.0.2\\", hops=[ipaddress.ip_address("127.0.0.3")], spellings=PLAIN, remote="")
+def test_with_a_count_the_client_is_what_the_outermost_proxy_wrote(sent, hops, spellings, remote):
+    # N proxies each append the address they saw; the first of the N entries is
+    # the client, whatever the client itself sent before them.
+    header = appended(sent, hops, spellings)
+    request = RequestFactory().get("/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=header)
+
+    with override_settings(DJANGO_PAT={"TRUSTED_PROXIES": len(hops)}):
+        assert client_ip(request) == parse_address(str(hops[0]))
+
+
+@given(
+    sent=client_text,
+    proxies=st.lists(networks(), min_size=1, max_size=4),
+    client=st.ip_addresses(),
+    picks=st.lists(
+        st.tuples(st.integers(0, 3), st.integers(0, 2**128)), min_size=1, max_size=MAX_TRUSTED_HOPS
+    ),
+    spellings=spellings,
+)
+@example(
+    sent='"',
+    proxies=[ipaddress.ip_network("10.0.0.0/8")],
+    client=ipaddress.ip_address("203.0.113.9"),
+    picks=[(0, 1)],
+    spellings=PLAIN,
+)
+def test_with_networks_the_client_is_the_first_untrusted_hop(
+    sent, proxies, client, picks, spellings
+):
+    # The client connects to proxy 1, which appends the client's address;
+    # proxy k appends proxy k-1's; the last proxy connects to Django.
+    def trusted(address: Address) -> bool:
+        unmapped = parse_address(str(address))
+        return any(unmapped in _unmapped(network) for network in proxies)
+
+    hops = [
+        proxies[i % len(proxies)][n % proxies[i % len(proxies)].num_addresses] for i, n in picks
+    ]
+    assume(not trusted(client) and all(map(trusted, hops)))
+    header = appended(sent, [client, *hops[:-1]], spellings)
+    request = RequestFactory().get("/", REMOTE_ADDR=str(hops[-1]), HTTP_X_FORWARDED_FOR=header)
+
+    with override_settings(DJANGO_PAT={"TRUSTED_PROXIES": [str(n) for n in proxies]}):
+        assert client_ip(request) == parse_address(str(client))
