@@ -75,7 +75,7 @@ class TokenRejected(Exception):
         self.message = message
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Presented:
     """A token of this site as a request presented it, without the secret.
 
