@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.views.decorators.debug import sensitive_variables
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 
-from . import tokens
-from .verification import TokenRejected, authenticate_request, bearer_token
+from .exceptions import ServiceUnavailable
+from .verification import Presented, TokenRejected, authenticate_request, presented_token
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -27,22 +26,25 @@ class PersonalAccessTokenAuthentication(BaseAuthentication):
     authentication class. A value with it either authenticates (``request.user``
     is the owner, ``request.auth`` the :class:`PersonalAccessToken`) or fails:
     401 for any invalid token, 403 when a valid token is used from an address
-    or with a method it does not allow.
+    or with a method it does not allow, 503 (with ``Retry-After``) when the
+    database could not be asked: the request is then not authenticated, and
+    no later class is tried.
     """
 
     realm = "api"
 
-    @sensitive_variables("raw")
     def authenticate(self, request: Request) -> tuple[AbstractBaseUser, PersonalAccessToken] | None:
-        raw = bearer_token(request)
-        if raw is None:
+        presented = presented_token(request)
+        if presented is None:
             return None
-        token = _already_authenticated(request, raw)
+        token = _already_authenticated(request, presented)
         if token is not None:
             return token.user, token
         try:
-            token = authenticate_request(request, raw)
+            token = authenticate_request(request, presented)
         except TokenRejected as rejection:
+            if rejection.status == 503:
+                raise ServiceUnavailable(rejection.message) from None
             if rejection.status == 403:
                 raise exceptions.PermissionDenied(rejection.message) from None
             raise exceptions.AuthenticationFailed(rejection.message) from None
@@ -52,10 +54,10 @@ class PersonalAccessTokenAuthentication(BaseAuthentication):
         return f'Bearer realm="{self.realm}"'
 
 
-def _already_authenticated(request: Request, raw: str) -> PersonalAccessToken | None:
+def _already_authenticated(request: Request, presented: Presented) -> PersonalAccessToken | None:
     """The token the middleware authenticated this same request with, if it did:
     the same rules gave their answer already, so no second query."""
     token = getattr(request._request, "personal_access_token", None)
-    if token is not None and token.digest == tokens.digest(raw):
+    if token is not None and token.digest == presented.digest:
         return token
     return None

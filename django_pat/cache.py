@@ -212,10 +212,11 @@ def _forget_user(user_pk: Any, using: str | None) -> None:
         return
 
     def tombstone() -> None:
-        # Read after the commit, so that a token made meanwhile is not missed.
+        # Read after the commit, so that a token made meanwhile is not missed,
+        # and from the database written to, where it is (a replica may lag).
         digests = list(
             PersonalAccessToken._default_manager.using(
-                using or router.db_for_read(PersonalAccessToken)
+                using or router.db_for_write(PersonalAccessToken)
             )
             .filter(user_id=user_pk, revoked_at__isnull=True)
             .values_list("digest", flat=True)
@@ -292,7 +293,8 @@ def _build(
     user_names: tuple[str, ...],
     user_values: tuple[Any, ...],
 ) -> PersonalAccessToken:
-    alias = router.db_for_read(PersonalAccessToken)
+    # Where lookup.fetch() reads a token: an entry stands for that row.
+    alias = router.db_for_write(PersonalAccessToken)
     user_field = PersonalAccessToken._meta.get_field("user")
     token: PersonalAccessToken = _instance(PersonalAccessToken, alias, token_names, token_values)
     user = _instance(user_field.related_model, alias, user_names, user_values)  # type: ignore[arg-type]

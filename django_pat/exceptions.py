@@ -1,5 +1,8 @@
 """The error body of every response under the endpoints:
 ``{"message": "...", "status": 400, "errors": {"field": ["..."]}}``.
+
+And what a database that cannot be reached becomes: a 503 with that body and
+``Retry-After``, never a request let through, never a 500.
 """
 
 from __future__ import annotations
@@ -8,16 +11,42 @@ import logging
 from typing import Any
 
 from django.core.signals import got_request_exception
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
-from rest_framework.views import exception_handler as drf_exception_handler
 
-__all__ = ["error_body", "exception_handler", "not_found"]
+__all__ = [
+    "DATABASE_UNAVAILABLE",
+    "RETRY_AFTER",
+    "UNAVAILABLE_MESSAGE",
+    "ServiceUnavailable",
+    "error_body",
+    "exception_handler",
+    "not_found",
+]
 
 logger = logging.getLogger("django_pat")
 
 NON_FIELD_KEY = "non_field_errors"
+
+# Django's classes for a database that failed, rather than a query that is
+# wrong (a ProgrammingError, say, which stays a 500): a refused, timed out or
+# dropped connection, too many clients, a server shutting down. Also what
+# SQLite raises for a locked database.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+# Seconds a client is asked to wait before trying again after a 503.
+RETRY_AFTER = 5
+UNAVAILABLE_MESSAGE = "Service temporarily unavailable; try again later."
+
+
+class ServiceUnavailable(exceptions.APIException):
+    """A 503 with ``Retry-After`` (DRF's handler sends ``wait`` as that header)."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = UNAVAILABLE_MESSAGE
+    default_code = "service_unavailable"
+    wait = RETRY_AFTER
 
 
 def error_body(
@@ -40,7 +69,21 @@ def _validation_body(detail: Any, status_code: int) -> dict[str, Any]:
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
-    """DRF's handler, with our body; unexpected errors become a JSON 500."""
+    """DRF's handler, with our body; a database that cannot be reached becomes
+    a JSON 503 with ``Retry-After``, other unexpected errors a JSON 500."""
+    # Imported here: rest_framework.views imports the authentication classes
+    # named in settings, ours among them, which import this module.
+    from rest_framework.views import exception_handler as drf_exception_handler
+
+    if isinstance(exc, DATABASE_UNAVAILABLE):
+        request = context.get("request")
+        logger.error(
+            "Database unavailable in a personal access token view (%s %s); answered 503",
+            getattr(request, "method", None),
+            getattr(request, "path", None),
+            exc_info=exc,
+        )
+        exc = ServiceUnavailable()
     response = drf_exception_handler(exc, context)
     if response is None:
         request = context.get("request")

@@ -6,6 +6,12 @@ the ORM costs several times what the database spends answering it, so it is
 compiled once per database connection and then only executed; the values go
 through the ORM's own converters and ``Model.from_db``, so the token and its
 user are exactly what ``select_related("user").get(digest=...)`` would give.
+
+The query goes to the database that writes tokens,
+``router.db_for_write(PersonalAccessToken)``, not to the one the project's
+routers pick for reads: a replica that lags would let a token revoked on the
+primary (or a user deactivated there) go on authenticating until it caught
+up. Revocation takes effect on the next request, whatever the routing.
 """
 
 from __future__ import annotations
@@ -110,9 +116,10 @@ def fetch(digest: str) -> PersonalAccessToken | None:
     """The token with this digest, its user loaded with it; None if none.
 
     One query, whatever the state of the token: the rules are checked by the
-    caller, on the objects returned.
+    caller, on the objects returned. Read from the database that writes
+    tokens, never a replica (see the module's docstring).
     """
-    alias = router.db_for_read(PersonalAccessToken)
+    alias = router.db_for_write(PersonalAccessToken)
     compiled = _for(alias)
     params = list(compiled.params)
     params[compiled.digest_index] = digest

@@ -13,8 +13,10 @@ when it is not). For a request whose Bearer value carries this site's prefix:
   with the one generic message and ``WWW-Authenticate: Bearer`` for a token
   that is malformed, unknown, revoked or expired (or whose user is
   inactive); 403 naming the reason for a valid token used from an address
-  outside its restriction or with a method its type does not allow. The
-  view never runs, so it cannot treat the client as anonymous by mistake.
+  outside its restriction or with a method its type does not allow; 503
+  with ``Retry-After`` when the database could not be asked (refused, timed
+  out, out of connections). The view never runs, so it cannot treat the
+  client as anonymous by mistake.
 
 Requests without such a header pass through untouched: a session, another
 scheme's Bearer value, or no credentials at all. The rules are
@@ -31,8 +33,8 @@ from typing import TYPE_CHECKING, Any
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.http import HttpRequest, HttpResponseBase, JsonResponse
 
-from .exceptions import error_body
-from .verification import TokenRejected, authenticate_request, bearer_token
+from .exceptions import RETRY_AFTER, error_body
+from .verification import TokenRejected, authenticate_request, presented_token
 
 if TYPE_CHECKING:
     from .models import PersonalAccessToken
@@ -43,12 +45,14 @@ WWW_AUTHENTICATE = 'Bearer realm="api"'
 
 
 def refusal_response(rejection: TokenRejected) -> JsonResponse:
-    """The JSON 401 or 403 for a refused token, as the API answers it."""
+    """The JSON 401, 403 or 503 for a refused token, as the API answers it."""
     response = JsonResponse(
         error_body(rejection.message, rejection.status), status=rejection.status
     )
     if rejection.status == 401:
         response["WWW-Authenticate"] = WWW_AUTHENTICATE
+    elif rejection.status == 503:
+        response["Retry-After"] = str(RETRY_AFTER)
     return response
 
 
@@ -85,20 +89,22 @@ class PersonalAccessTokenMiddleware:
     def __call__(self, request: HttpRequest) -> Any:
         if self.is_async:
             return self.__acall__(request)
-        raw = bearer_token(request)
-        if raw is not None:
+        presented = presented_token(request)
+        if presented is not None:
             try:
-                _authenticated(request, authenticate_request(request, raw))
+                _authenticated(request, authenticate_request(request, presented))
             except TokenRejected as rejection:
                 return refusal_response(rejection)
         return self.get_response(request)
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
-        raw = bearer_token(request)
-        if raw is not None:
+        presented = presented_token(request)
+        if presented is not None:
             try:
                 # The query runs in a thread: the event loop must not block.
-                token = await sync_to_async(authenticate_request)(request, raw)
+                # What crosses into it (and sits in asgiref's frames) is the
+                # digest, not the secret.
+                token = await sync_to_async(authenticate_request)(request, presented)
             except TokenRejected as rejection:
                 return refusal_response(rejection)
             _authenticated(request, token)

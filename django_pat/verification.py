@@ -2,10 +2,20 @@
 
 The DRF authentication class, the Django backend and the middleware all call
 :func:`authenticate_request`; none of them repeats a rule.
+
+The secret lives only in :func:`present` (and in :func:`presented_token`,
+which reads the header): what they return, a :class:`Presented`, carries the
+digest and never the secret, and it is all that the functions which query the
+database or the cache get. So no frame on the stack of a database error holds
+the secret, and no error report can show it, DEBUG on or off (Django's debug
+page shows every variable of every frame when DEBUG is on,
+``sensitive_variables`` or not).
 """
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -16,6 +26,7 @@ from django.views.decorators.debug import sensitive_variables
 from . import cache, lookup, tokens
 from .client_ip import client_ip
 from .conf import pat_settings
+from .exceptions import DATABASE_UNAVAILABLE, UNAVAILABLE_MESSAGE
 from .ip import IPRestrictionError
 from .models import PersonalAccessToken
 from .signals import authentication_failed
@@ -24,7 +35,17 @@ if TYPE_CHECKING:
     from django.http import HttpRequest
     from rest_framework.request import Request
 
-__all__ = ["GENERIC_MESSAGE", "REASONS", "TokenRejected", "authenticate_request", "bearer_token"]
+__all__ = [
+    "GENERIC_MESSAGE",
+    "REASONS",
+    "Presented",
+    "TokenRejected",
+    "authenticate_request",
+    "present",
+    "presented_token",
+]
+
+logger = logging.getLogger("django_pat")
 
 # One message for every 401, so that a guesser learns nothing from it.
 GENERIC_MESSAGE = "Invalid, expired or revoked token."
@@ -38,6 +59,9 @@ REASONS = {
     "unknown_type": 401,
     "ip_not_allowed": 403,
     "method_not_allowed": 403,
+    # The database did not answer: the token was not checked, so it does not
+    # authenticate (fail closed). Not the token's fault: no signal is sent.
+    "unavailable": 503,
 }
 
 
@@ -51,27 +75,70 @@ class TokenRejected(Exception):
         self.message = message
 
 
-@sensitive_variables("value")
-def bearer_token(request: HttpRequest | Request) -> str | None:
-    """The Bearer value if it carries our prefix, else None (not ours)."""
-    scheme, _, value = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
-    if scheme.lower() != "bearer":
-        return None
-    value = value.strip()
-    return value if value.startswith(f"{pat_settings.token_prefix}_") else None
+@dataclass(frozen=True, slots=True)
+class Presented:
+    """A token of this site as a request presented it, without the secret.
+
+    ``digest`` is what the token is stored under; None when the value cannot
+    be a token at all (wrong length, alphabet or checksum), which is refused
+    without a query.
+    """
+
+    digest: str | None
 
 
 @sensitive_variables("raw")
-def authenticate_request(request: HttpRequest | Request, raw: str) -> PersonalAccessToken:
-    """The token ``raw`` names, if it may authenticate ``request``.
+def present(raw: str) -> Presented | None:
+    """``raw`` as a :class:`Presented`; None when it lacks this site's prefix
+    (not ours: another scheme may know it)."""
+    prefix = pat_settings.token_prefix
+    if not raw.startswith(f"{prefix}_"):
+        return None
+    try:
+        tokens.parse(raw, prefix)
+    except tokens.TokenFormatError:
+        return Presented(None)
+    return Presented(tokens.digest(raw))
+
+
+@sensitive_variables("header", "value")
+def presented_token(request: HttpRequest | Request) -> Presented | None:
+    """The request's ``Authorization: Bearer`` value if it carries our prefix,
+    else None (no credentials, a session, or another scheme's value)."""
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return present(value.strip())
+
+
+def authenticate_request(
+    request: HttpRequest | Request, presented: Presented
+) -> PersonalAccessToken:
+    """The token ``presented`` names, if it may authenticate ``request``.
 
     Costs no query for a malformed value, one (token and user together) for
     a well-formed one, and one conditional UPDATE when ``last_used_at`` is
-    older than the configured interval. Raises :class:`TokenRejected`.
+    older than the configured interval. Raises :class:`TokenRejected`: 401
+    and 403 for the token's rules, 503 (reason ``unavailable``, logged here
+    once with its traceback) when the database did not answer.
     """
+    try:
+        return _authenticate(request, presented)
+    except DATABASE_UNAVAILABLE:
+        logger.error(
+            "Database unavailable while checking a token for %s %s; refused with a 503",
+            request.method,
+            request.path,
+            exc_info=True,
+        )
+        raise TokenRejected("unavailable", UNAVAILABLE_MESSAGE) from None
+
+
+def _authenticate(request: HttpRequest | Request, presented: Presented) -> PersonalAccessToken:
     token = None
     try:
-        token = _find(raw)
+        token = _find(presented)
         _check(token, request)
     except TokenRejected as rejection:
         if authentication_failed.has_listeners(PersonalAccessToken):
@@ -89,13 +156,10 @@ def authenticate_request(request: HttpRequest | Request, raw: str) -> PersonalAc
     return token
 
 
-@sensitive_variables("raw")
-def _find(raw: str) -> PersonalAccessToken:
-    try:
-        tokens.parse(raw, pat_settings.token_prefix)
-    except tokens.TokenFormatError:
-        raise TokenRejected("malformed") from None
-    digest = tokens.digest(raw)
+def _find(presented: Presented) -> PersonalAccessToken:
+    digest = presented.digest
+    if digest is None:
+        raise TokenRejected("malformed")
     token = cache.find(digest) if pat_settings.cache else lookup.fetch(digest)
     if token is None:
         raise TokenRejected("unknown")

@@ -45,13 +45,15 @@ from django.core.management import call_command  # noqa: E402
 from django.test import RequestFactory  # noqa: E402
 
 from django_pat.models import PersonalAccessToken  # noqa: E402
-from django_pat.verification import authenticate_request  # noqa: E402
+from django_pat.verification import authenticate_request, presented_token  # noqa: E402
 
 call_command("migrate", verbosity=0)
 user = User.objects.create_user("packaged")
 token, secret = PersonalAccessToken.objects.provision(user, name="from the wheel")
 request = RequestFactory().get("/", HTTP_AUTHORIZATION=f"Bearer {secret}")
-assert authenticate_request(request, secret) == token
+presented = presented_token(request)
+assert presented is not None
+assert authenticate_request(request, presented) == token
 
 # The management commands ship too.
 from io import StringIO  # noqa: E402

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib.auth import authenticate
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
@@ -34,6 +35,16 @@ def private(request: HttpRequest) -> JsonResponse:
     return _body(request, request.user)
 
 
+def backend_whoami(request: HttpRequest) -> JsonResponse:
+    """A project's own view authenticating with the backend."""
+    user = authenticate(
+        request, token=request.headers.get("Authorization", "").removeprefix("Bearer ")
+    )
+    if user is None:
+        return JsonResponse({"message": "Not authenticated.", "status": 401}, status=401)
+    return _body(request, user)
+
+
 class SessionOnlyViewSet(PersonalAccessTokenViewSet):
     """The endpoints in a project whose DRF knows only sessions, with the
     middleware putting the token's user on the request."""
@@ -46,5 +57,6 @@ urlpatterns = [
     path("whoami", whoami),
     path("async-whoami", async_whoami),
     path("private", private),
+    path("backend-whoami", backend_whoami),
     path("api/", include("django_pat.urls")),
 ]

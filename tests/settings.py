@@ -4,6 +4,7 @@
 ``postgres://postgres@127.0.0.1:5432/test`` for this machine's PostgreSQL.
 """
 
+import copy
 import os
 
 import dj_database_url
@@ -66,4 +67,11 @@ REST_FRAMEWORK = {
 
 # Tests that need PostgreSQL skip, saying so, when DATABASE_URL is not one.
 USING_POSTGRES = DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql")
+
+# A second database of its own (not a test mirror), for the tests of a project
+# that routes reads to a replica (tests/test_lookup.py): it holds a stale copy.
+# Created only for the tests that ask for it; on SQLite, another in-memory one.
+DATABASES["replica"] = copy.deepcopy(DATABASES["default"])
+if USING_POSTGRES:
+    DATABASES["replica"]["NAME"] = f"{DATABASES['default']['NAME']}_replica"
 os.environ.setdefault("DJANGO_PAT_TESTS_DATABASE", DATABASES["default"]["ENGINE"])

@@ -13,19 +13,23 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from django.db import connection
+from django.db import OperationalError, connection
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework import exceptions
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.test import APIClient
+from rest_framework.views import APIView
 
 from django_pat import tokens
 from django_pat.authentication import PersonalAccessTokenAuthentication
+from django_pat.exceptions import RETRY_AFTER, UNAVAILABLE_MESSAGE, ServiceUnavailable
 from django_pat.models import PersonalAccessToken
 from django_pat.signals import authentication_failed
-from django_pat.verification import GENERIC_MESSAGE, TokenRejected, authenticate_request
+from django_pat.verification import GENERIC_MESSAGE, TokenRejected, authenticate_request, present
 from tests.conftest import LIST_URL, detail_url, error_report
 
 MakeToken = Callable[..., tuple[PersonalAccessToken, str]]
@@ -53,6 +57,13 @@ def bearer_request(
     rf: RequestFactory, secret: str, method: str = "get", remote_addr: str = "192.0.2.10"
 ) -> Any:
     return getattr(rf, method)("/", HTTP_AUTHORIZATION=f"Bearer {secret}", REMOTE_ADDR=remote_addr)
+
+
+def verify(request: Any, raw: str) -> PersonalAccessToken:
+    """``authenticate_request()`` on ``raw``, presented as a request would."""
+    presented = present(raw)
+    assert presented is not None
+    return authenticate_request(request, presented)
 
 
 def authenticate(rf: RequestFactory, secret: str, **kwargs: Any) -> Any:
@@ -578,7 +589,7 @@ def test_last_used_update_is_one_conditional_update(
     set_fields(token[0], last_used_at=timezone.now() - timedelta(hours=1))
 
     with CaptureQueriesContext(connection) as queries:
-        authenticate_request(bearer_request(rf, token[1]), token[1])
+        verify(bearer_request(rf, token[1]), token[1])
 
     updates = [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith("UPDATE")]
     assert len(updates) == 1
@@ -618,7 +629,7 @@ def test_malformed_token_costs_no_query_in_verification(
     raw = flip_last(token[1])
 
     with django_assert_num_queries(0), pytest.raises(TokenRejected):
-        authenticate_request(bearer_request(rf, raw), raw)
+        verify(bearer_request(rf, raw), raw)
 
 
 def test_foreign_value_costs_no_query(
@@ -634,7 +645,7 @@ def test_unknown_token_costs_one_query(
     raw = tokens.generate("pat")
 
     with django_assert_num_queries(1), pytest.raises(TokenRejected):
-        authenticate_request(bearer_request(rf, raw), raw)
+        verify(bearer_request(rf, raw), raw)
 
 
 def test_authenticated_request_costs_one_query_with_its_user(
@@ -646,7 +657,7 @@ def test_authenticated_request_costs_one_query_with_its_user(
     set_fields(token[0], last_used_at=timezone.now())
 
     with django_assert_num_queries(1):
-        found = authenticate_request(bearer_request(rf, token[1]), token[1])
+        found = verify(bearer_request(rf, token[1]), token[1])
         assert found.user.username == user.username
 
 
@@ -668,7 +679,7 @@ def test_restricted_token_costs_one_query(
     set_fields(token, last_used_at=timezone.now())
 
     with django_assert_num_queries(1):
-        authenticate_request(bearer_request(rf, secret, remote_addr="192.0.2.9"), secret)
+        verify(bearer_request(rf, secret, remote_addr="192.0.2.9"), secret)
 
 
 @pytest.mark.parametrize(
@@ -685,7 +696,7 @@ def test_stale_last_used_at_costs_one_extra_update(
     set_fields(token[0], last_used_at=None if last_used is None else timezone.now() - last_used)
 
     with django_assert_num_queries(2) as queries:
-        authenticate_request(bearer_request(rf, token[1]), token[1])
+        verify(bearer_request(rf, token[1]), token[1])
 
     assert queries.captured_queries[0]["sql"].lstrip().upper().startswith("SELECT")
     assert queries.captured_queries[1]["sql"].lstrip().upper().startswith("UPDATE")
@@ -697,7 +708,7 @@ def test_refused_token_costs_one_query_and_no_write(
     _, secret = make_token(ip_restriction="192.0.2.0/24")
 
     with django_assert_num_queries(1), pytest.raises(TokenRejected):
-        authenticate_request(bearer_request(rf, secret, remote_addr=OUTSIDE), secret)
+        verify(bearer_request(rf, secret, remote_addr=OUTSIDE), secret)
 
 
 # --- the authentication_failed signal ---------------------------------------------
@@ -872,7 +883,7 @@ def test_secret_never_reaches_the_database_queries(
     rf: RequestFactory, token: tuple[PersonalAccessToken, str]
 ) -> None:
     with CaptureQueriesContext(connection) as queries:
-        authenticate_request(bearer_request(rf, token[1]), token[1])
+        verify(bearer_request(rf, token[1]), token[1])
 
     sql = "\n".join(query["sql"] for query in queries)
     assert tokens.digest(token[1]) in sql
@@ -903,7 +914,7 @@ def test_secret_is_hidden_from_error_reports_of_the_authentication_path(
     monkeypatch.setattr(verification, "_check", broken)
     request = RequestFactory().get(LIST_URL, HTTP_AUTHORIZATION=f"Bearer {token[1]}")
     try:
-        authenticate_request(request, token[1])
+        verify(request, token[1])
     except RuntimeError:
         report = error_report(request, __file__)
     else:  # pragma: no cover
@@ -911,3 +922,49 @@ def test_secret_is_hidden_from_error_reports_of_the_authentication_path(
 
     assert "database went away" in report
     assert token[1] not in report
+
+
+# --- a database that cannot be reached ------------------------------------------------
+
+
+def refused(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+    """A connection execute_wrapper: every query fails as a refused connection does."""
+    raise OperationalError("connection to server failed: Connection refused")
+
+
+class ProjectView(APIView):
+    """A project's own DRF view, with DRF's own exception handler."""
+
+    authentication_classes = [PersonalAccessTokenAuthentication, SessionAuthentication]
+
+    def get(self, request: Request) -> Response:
+        return Response({"user": str(request.user)})
+
+
+def test_a_database_that_fails_is_a_503_with_retry_after_on_any_drf_view(
+    rf: RequestFactory, token: tuple[PersonalAccessToken, str]
+) -> None:
+    request = bearer_request(rf, token[1])
+
+    with connection.execute_wrapper(refused):
+        response = ProjectView.as_view()(request)
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == str(RETRY_AFTER)
+    assert response.data == {"detail": UNAVAILABLE_MESSAGE}
+
+
+def test_a_database_that_fails_authenticates_no_one(
+    rf: RequestFactory, token: tuple[PersonalAccessToken, str]
+) -> None:
+    request = Request(
+        bearer_request(rf, token[1]),
+        authenticators=[PersonalAccessTokenAuthentication(), SessionAuthentication()],
+    )
+
+    with connection.execute_wrapper(refused), pytest.raises(ServiceUnavailable):
+        request.user  # noqa: B018 - runs the authentication classes
+
+    # DRF's own answer to a failed authentication: no user, no token.
+    assert request._user.is_anonymous
+    assert request._auth is None

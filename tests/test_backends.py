@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth import authenticate
+from django.db import OperationalError, connection
 from django.test import RequestFactory
+from django.views.debug import SafeExceptionReporterFilter, get_exception_reporter_filter
 
 from django_pat.backends import PersonalAccessTokenBackend
 
@@ -83,3 +85,47 @@ def test_get_user(user):
     user.is_active = False
     user.save()
     assert backend.get_user(user.pk) is None
+
+
+def test_a_database_that_fails_authenticates_no_one(token, caplog):
+    def refused(execute, sql, params, many, context):
+        raise OperationalError("connection to server failed: Connection refused")
+
+    req = request()
+    with connection.execute_wrapper(refused), caplog.at_level("ERROR", logger="django_pat"):
+        assert authenticate(req, token=token[1]) is None
+
+    assert not hasattr(req, "personal_access_token")
+    (logged,) = [r for r in caplog.records if r.name == "django_pat"]
+    assert isinstance(logged.exc_info[1], OperationalError)
+    assert token[1] not in caplog.text
+
+
+def test_a_token_request_hides_sensitive_variables_with_debug_on_too(token, user, settings):
+    """Django's authenticate() holds the token in a variable it marks
+    sensitive; with DEBUG on, Django's filter would show it."""
+    settings.DEBUG = True
+    with_token, with_password = request(), request()
+
+    authenticate(with_token, token=token[1])
+    authenticate(with_password, username="alice", password="alice-password")
+
+    assert get_exception_reporter_filter(with_token).is_active(with_token)
+    assert not get_exception_reporter_filter(with_password).is_active(with_password)
+
+
+def test_the_projects_own_filter_is_kept_and_made_strict(token, settings):
+    class ProjectFilter(SafeExceptionReporterFilter):
+        cleansed_substitute = "[hidden by the project]"
+
+    settings.DEBUG = True
+    req = request()
+    req.exception_reporter_filter = ProjectFilter()
+
+    authenticate(req, token=token[1])
+    authenticate(req, token=token[1])
+
+    used = get_exception_reporter_filter(req)
+    assert isinstance(used, ProjectFilter)
+    assert type(used).__mro__[1] is ProjectFilter  # made strict once, not twice
+    assert used.is_active(req)

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.cache import caches
 from django.core.signals import setting_changed
 from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
@@ -155,3 +156,97 @@ def test_each_thread_compiles_its_own_query(token: tuple[PersonalAccessToken, st
 
     assert theirs[0] is not mine
     assert theirs[0].sql == mine.sql
+
+
+# --- a project that reads from a replica --------------------------------------------
+
+
+class ReadsFromReplica:
+    """Routes reads to "replica" and writes to "default", as a project with a
+    read replica does."""
+
+    def db_for_read(self, model: Any, **hints: Any) -> str:
+        return "replica"
+
+    def db_for_write(self, model: Any, **hints: Any) -> str:
+        return "default"
+
+    def allow_relation(self, first: Any, second: Any, **hints: Any) -> bool:
+        return True
+
+    def allow_migrate(self, db: str, app_label: str, **hints: Any) -> bool:
+        return True
+
+
+@pytest.fixture
+def lagging_replica(token: tuple[PersonalAccessToken, str], settings: Any) -> PersonalAccessToken:
+    """``token`` copied to the replica, which then stops catching up; reads
+    routed there from now on. Returns the token as the primary has it."""
+    stored, _ = token
+    for row in (User.objects.get(pk=stored.user_id), PersonalAccessToken.objects.get(pk=stored.pk)):
+        row.save(using="replica", force_insert=True)
+    settings.DATABASE_ROUTERS = [f"{__name__}.ReadsFromReplica"]
+    return PersonalAccessToken.objects.using("default").get(pk=stored.pk)
+
+
+def still_active_on_the_replica(token: PersonalAccessToken) -> bool:
+    return PersonalAccessToken.objects.using("replica").active().filter(pk=token.pk).exists()
+
+
+REPLICA = pytest.mark.django_db(databases=["default", "replica"])
+
+
+@REPLICA
+def test_fetch_reads_the_database_that_writes_tokens(lagging_replica: PersonalAccessToken) -> None:
+    PersonalAccessToken.objects.using("default").filter(pk=lagging_replica.pk).update(
+        name="renamed on the primary"
+    )
+
+    found = lookup.fetch(lagging_replica.digest)
+
+    assert found is not None
+    assert found.name == "renamed on the primary"
+    assert found._state.db == "default"
+
+
+@REPLICA
+@pytest.mark.parametrize("change", ["revoked", "user deactivated"])
+def test_revocation_on_the_primary_refuses_the_next_request_while_the_replica_lags(
+    lagging_replica: PersonalAccessToken,
+    token: tuple[PersonalAccessToken, str],
+    client_for: Callable[[str], Any],
+    change: str,
+) -> None:
+    if change == "revoked":
+        lagging_replica.revoke()
+    else:
+        User.objects.using("default").filter(pk=lagging_replica.user_id).update(is_active=False)
+    assert still_active_on_the_replica(lagging_replica)
+    assert User.objects.using("replica").get(pk=lagging_replica.user_id).is_active
+
+    response = client_for(token[1]).get("/api/personal-access-tokens")
+
+    assert response.status_code == 401
+
+
+@REPLICA
+def test_cache_mode_fills_from_the_database_that_writes_tokens(
+    lagging_replica: PersonalAccessToken,
+    token: tuple[PersonalAccessToken, str],
+    client_for: Callable[[str], Any],
+    settings: Any,
+) -> None:
+    """Once a revocation's tombstone has expired, a miss fills the cache from
+    the primary, not with the replica's stale row."""
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "pat": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "replica"},
+    }
+    settings.DJANGO_PAT = {"CACHE": "pat"}
+    lagging_replica.revoke()
+    caches["pat"].clear()  # the tombstone has expired
+    assert still_active_on_the_replica(lagging_replica)
+
+    responses = [client_for(token[1]).get("/api/personal-access-tokens") for _ in range(2)]
+
+    assert [response.status_code for response in responses] == [401, 401]

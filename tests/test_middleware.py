@@ -7,11 +7,13 @@ from datetime import timedelta
 
 import pytest
 from asgiref.sync import async_to_sync, iscoroutinefunction, sync_to_async
+from django.db import OperationalError, connection
 from django.http import HttpRequest, HttpResponse
 from django.test import AsyncClient, Client
 from django.utils import timezone
 
 from django_pat import signals
+from django_pat.exceptions import RETRY_AFTER, UNAVAILABLE_MESSAGE
 from django_pat.middleware import PersonalAccessTokenMiddleware
 from django_pat.models import PersonalAccessToken
 from django_pat.verification import GENERIC_MESSAGE
@@ -353,3 +355,48 @@ def test_session_via_drf_alone_has_no_parent(user):
 
     assert made.status_code == 200
     assert made.json()["ipRestriction"] is None
+
+
+# --- a database that cannot be reached ------------------------------------------------
+
+
+def refused(execute, sql, params, many, context):
+    """A connection execute_wrapper: every query fails as a refused connection does."""
+    raise OperationalError("connection to server failed: Connection refused")
+
+
+@both
+def test_a_database_that_fails_is_a_503_and_the_view_never_runs(
+    token, path, is_async, caplog, user
+):
+    _, secret = token
+    received = []
+
+    def receiver(sender, **kwargs):
+        received.append(kwargs)
+
+    signals.authentication_failed.connect(receiver)
+    try:
+        with connection.execute_wrapper(refused), caplog.at_level("ERROR", logger="django_pat"):
+            response = get(path, is_async=is_async, **bearer(secret))
+    finally:
+        signals.authentication_failed.disconnect(receiver)
+
+    assert response.status_code == 503
+    assert response.json() == {"message": UNAVAILABLE_MESSAGE, "status": 503}
+    assert response["Retry-After"] == str(RETRY_AFTER)
+    assert "WWW-Authenticate" not in response
+    (logged,) = [r for r in caplog.records if r.name == "django_pat"]
+    assert isinstance(logged.exc_info[1], OperationalError)
+    assert secret not in caplog.text
+    assert received == []  # not the token's fault: no failed-authentication signal
+
+
+def test_a_database_that_fails_does_not_fall_back_to_the_session(token, user):
+    client = Client()
+    client.force_login(user)
+
+    with connection.execute_wrapper(refused):
+        response = client.get("/whoami", **bearer(token[1]))
+
+    assert response.status_code == 503
