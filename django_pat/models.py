@@ -113,6 +113,9 @@ class PersonalAccessTokenManager(
     ) -> tuple[PersonalAccessToken, str]:
         """Make a token for ``user``; return it and its secret.
 
+        ``name`` is stored as :func:`normalize_name` gives it, and must differ
+        in that form from the names of the user's other active tokens.
+
         ``type`` None or left out: the default type. ``ip_restriction`` and
         ``expire_at`` left out: the parent's if there is one, else no
         restriction and the type's default lifetime; None means any address
