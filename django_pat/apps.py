@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 from django.conf import settings
-from django.db.models.signals import post_save
+from django.db.models.signals import post_save, pre_save
 
 
 class DjangoPatConfig(AppConfig):
@@ -12,10 +12,15 @@ class DjangoPatConfig(AppConfig):
         # Imported for their side effects: registering the system checks, the
         # OpenAPI extensions and the receivers that keep cache mode's entries true.
         from . import cache, checks, openapi  # noqa: F401
-        from .deactivation import revoke_tokens_of_deactivated_user
+        from .user_changes import note_password_change, revoke_tokens_of_changed_user
 
-        post_save.connect(
-            revoke_tokens_of_deactivated_user,
+        pre_save.connect(
+            note_password_change,
             sender=settings.AUTH_USER_MODEL,
-            dispatch_uid="django_pat.revoke_tokens_of_deactivated_user",
+            dispatch_uid="django_pat.note_password_change",
+        )
+        post_save.connect(
+            revoke_tokens_of_changed_user,
+            sender=settings.AUTH_USER_MODEL,
+            dispatch_uid="django_pat.revoke_tokens_of_changed_user",
         )

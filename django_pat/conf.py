@@ -59,6 +59,10 @@ DEFAULTS: dict[str, Any] = {
     # True: deactivating a user (is_active saved as False) revokes their tokens.
     # Either way, a deactivated user's tokens stop authenticating at once.
     "REVOKE_ON_USER_DEACTIVATION": False,
+    # True: a user's new password (set_password() or set_unusable_password(),
+    # then save()) revokes their tokens. False: tokens outlive password
+    # changes, as on GitHub and GitLab.
+    "REVOKE_ON_PASSWORD_CHANGE": False,
 }
 
 _LIFETIME_KEYS = ("default_lifetime", "max_lifetime")
@@ -207,11 +211,9 @@ def problems(raw: Any) -> list[str]:
     in_process = merged["CACHE_IN_PROCESS"]
     if not isinstance(in_process, bool):
         found.append(f"DJANGO_PAT['CACHE_IN_PROCESS'] must be True or False, not {in_process!r}.")
-    revoke = merged["REVOKE_ON_USER_DEACTIVATION"]
-    if not isinstance(revoke, bool):
-        found.append(
-            f"DJANGO_PAT['REVOKE_ON_USER_DEACTIVATION'] must be True or False, not {revoke!r}."
-        )
+    for key in ("REVOKE_ON_USER_DEACTIVATION", "REVOKE_ON_PASSWORD_CHANGE"):
+        if not isinstance(merged[key], bool):
+            found.append(f"DJANGO_PAT[{key!r}] must be True or False, not {merged[key]!r}.")
 
     if not found:
         # Lifetimes must fit together, type by type, once each is known valid.
@@ -301,6 +303,7 @@ class PATSettings:
     max_active_tokens_per_user: int | None
     last_used_update_interval: timedelta
     revoke_on_user_deactivation: bool
+    revoke_on_password_change: bool
     # Either a number of proxies or the networks proxies connect from.
     trusted_proxy_count: int
     trusted_proxy_networks: tuple[Network, ...]
@@ -330,6 +333,7 @@ class PATSettings:
         self.max_active_tokens_per_user = merged["MAX_ACTIVE_TOKENS_PER_USER"]
         self.last_used_update_interval = merged["LAST_USED_UPDATE_INTERVAL"]
         self.revoke_on_user_deactivation = merged["REVOKE_ON_USER_DEACTIVATION"]
+        self.revoke_on_password_change = merged["REVOKE_ON_PASSWORD_CHANGE"]
         proxies = merged["TRUSTED_PROXIES"]
         if isinstance(proxies, int):
             self.trusted_proxy_count, self.trusted_proxy_networks = proxies, ()

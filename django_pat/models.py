@@ -27,7 +27,13 @@ if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
     from typing_extensions import Self
 
-__all__ = ["DEFAULT", "NAME_MAX_LENGTH", "InactiveRequester", "PersonalAccessToken"]
+__all__ = [
+    "DEFAULT",
+    "NAME_MAX_LENGTH",
+    "InactiveRequester",
+    "PersonalAccessToken",
+    "normalize_name",
+]
 
 NAME_MAX_LENGTH = 100
 
@@ -107,6 +113,9 @@ class PersonalAccessTokenManager(
     ) -> tuple[PersonalAccessToken, str]:
         """Make a token for ``user``; return it and its secret.
 
+        ``name`` is stored as :func:`normalize_name` gives it, and must differ
+        in that form from the names of the user's other active tokens.
+
         ``type`` None or left out: the default type. ``ip_restriction`` and
         ``expire_at`` left out: the parent's if there is one, else no
         restriction and the type's default lifetime; None means any address
@@ -150,6 +159,7 @@ class PersonalAccessTokenManager(
                 self.active(now).select_for_update(of=("self",)).filter(pk=parent.pk).values("pk")
             ):
                 raise InactiveRequester("The token used to ask is no longer active.")
+            # Names are stored normalised: plain equality is the rule.
             counts = (
                 self.active(now)
                 .for_user(user)
@@ -179,33 +189,70 @@ class PersonalAccessTokenManager(
         return token, secret
 
 
-# Characters that reorder the text around them ("Trojan Source"); in a name
-# they would make one token look like another in lists and the admin.
-_BIDI_CONTROLS = frozenset("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Categories refused inside a name: control characters (a tab, a newline, an
+# escape sequence that recolours a terminal), lone surrogates (no database can
+# store them) and line and paragraph separators (which break a name across
+# lines like a newline would).
+_REFUSED_CATEGORIES = {
+    "Cc": "control character",
+    "Cs": "surrogate",
+    "Zl": "line separator",
+    "Zp": "paragraph separator",
+}
+# Longer input is refused before it is normalised: CPython's NFC takes time
+# quadratic in a run of combining marks, and a request body of 64 KiB holds
+# enough of them for seconds of work. Four times the limit leaves room for a
+# name written decomposed and with invisible characters in it.
+_NAME_INPUT_MAX_LENGTH = 4 * NAME_MAX_LENGTH
+
+
+def normalize_name(name: str) -> str:
+    """The form in which a token's name is stored, shown and compared.
+
+    Invisible format characters (Unicode category Cf: zero-width spaces and
+    joiners, the byte order mark, the soft hyphen, every bidirectional
+    control) are removed, the rest is put in Unicode NFC and trimmed of
+    whitespace. So ``"deploy"``, ``"deploy\u200b"`` and ``" deploy "`` are one
+    name, and so are ``"Caf\u00e9"`` and ``"Cafe\u0301"``; ``"Deploy"`` is
+    another. Removing the zero-width joiner splits an emoji sequence into its
+    parts (a family becomes its members side by side), and removing tag
+    characters turns a subdivision flag into a plain black flag: the name
+    still reads, and cannot hide a difference.
+    """
+    visible = "".join(c for c in name if unicodedata.category(c) != "Cf")
+    # NFC after the removal: a format character between a letter and a
+    # combining accent would otherwise keep them from composing.
+    return unicodedata.normalize("NFC", visible).strip()
 
 
 def _clean_name(name: object, errors: dict[str, str]) -> str | None:
     if not isinstance(name, str):
         errors["name"] = f"Name must be a string, not {name!r}."
         return None
-    name = name.strip()
-    bad = next(
-        (c for c in name if c in _BIDI_CONTROLS or unicodedata.category(c) in ("Cc", "Cs")),
-        None,
-    )
-    if not name:
-        errors["name"] = "Name may not be blank."
-    elif len(name) > NAME_MAX_LENGTH:
+    if len(name) > _NAME_INPUT_MAX_LENGTH:
         errors["name"] = (
             f"Name {name[:20]!r}… is {len(name)} characters long; at most "
             f"{NAME_MAX_LENGTH} are allowed."
         )
-    elif bad is not None:
+        return None
+    clean = normalize_name(name)
+    refused = next((c for c in clean if unicodedata.category(c) in _REFUSED_CATEGORIES), None)
+    if not name.strip():
+        errors["name"] = "Name may not be blank."
+    elif not clean:
+        errors["name"] = f"Name {name!r} is made only of invisible characters."
+    elif len(clean) > NAME_MAX_LENGTH:
         errors["name"] = (
-            f"Name {name!r} contains the control character U+{ord(bad):04X}, which is not allowed."
+            f"Name {clean[:20]!r}… is {len(clean)} characters long; at most "
+            f"{NAME_MAX_LENGTH} are allowed."
+        )
+    elif refused is not None:
+        what = _REFUSED_CATEGORIES[unicodedata.category(refused)]
+        errors["name"] = (
+            f"Name {clean!r} contains the {what} U+{ord(refused):04X}, which is not allowed."
         )
     else:
-        return name
+        return clean
     return None
 
 
@@ -323,6 +370,7 @@ class PersonalAccessToken(models.Model):
         on_delete=models.CASCADE,
         related_name="personal_access_tokens",
     )
+    # Stored as normalize_name() gives it, so that names compare exactly.
     name = models.CharField(max_length=NAME_MAX_LENGTH)
     type = models.CharField(max_length=32)
     digest = models.CharField(max_length=64, unique=True, editable=False)

@@ -129,6 +129,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     # Swagger UI would otherwise send the schema to validator.swagger.io.
+    # "persistAuthorization" stays off: it would keep the token typed into
+    # Authorize in localStorage, in plain text, for any script on the site.
     "SWAGGER_UI_SETTINGS": {"validatorUrl": None},
 }
 

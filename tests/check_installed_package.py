@@ -14,8 +14,11 @@ sys.path = [p for p in sys.path if Path(p or ".").resolve() != here]
 
 package = resources.files("django_pat")
 assert package.joinpath("py.typed").is_file(), "py.typed is missing from the wheel"
-assert package.joinpath("migrations", "0001_initial.py").is_file(), "migration missing"
-assert package.joinpath("migrations", "0002_revoke_permission.py").is_file(), "migration missing"
+# Every migration of the source tree, so that a new one cannot be left out.
+migrations = sorted(here.joinpath("django_pat", "migrations").glob("[0-9]*.py"))
+assert migrations, "no migrations found in the source tree"
+for migration in migrations:
+    assert package.joinpath("migrations", migration.name).is_file(), f"{migration.name} missing"
 shipped_files = [
     ("templates", "admin", "django_pat", "personalaccesstoken", "provisioned.html"),
     ("static", "django_pat", "admin", "tokens.js"),

@@ -65,6 +65,17 @@ def test_default_cap_and_interval() -> None:
     assert pat_settings.last_used_update_interval == timedelta(seconds=60)
 
 
+def test_by_default_tokens_outlive_deactivation_and_password_changes() -> None:
+    assert pat_settings.revoke_on_user_deactivation is False
+    assert pat_settings.revoke_on_password_change is False
+
+
+def test_revoke_on_password_change_is_loaded(settings: Any) -> None:
+    settings.DJANGO_PAT = {"REVOKE_ON_PASSWORD_CHANGE": True}
+
+    assert pat_settings.revoke_on_password_change is True
+
+
 def test_default_trusts_no_proxy() -> None:
     assert pat_settings.trusted_proxy_count == 0
     assert pat_settings.trusted_proxy_networks == ()
@@ -213,6 +224,9 @@ BAD_SETTINGS: list[tuple[str, Any, str]] = [
     ("revoke on deactivation None", {"REVOKE_ON_USER_DEACTIVATION": None}, "REVOKE_ON_USER"),
     ("revoke on deactivation 1", {"REVOKE_ON_USER_DEACTIVATION": 1}, "REVOKE_ON_USER"),
     ("revoke on deactivation a string", {"REVOKE_ON_USER_DEACTIVATION": "yes"}, "REVOKE_ON"),
+    ("revoke on password None", {"REVOKE_ON_PASSWORD_CHANGE": None}, "REVOKE_ON_PASSWORD"),
+    ("revoke on password 1", {"REVOKE_ON_PASSWORD_CHANGE": 1}, "REVOKE_ON_PASSWORD"),
+    ("revoke on password a string", {"REVOKE_ON_PASSWORD_CHANGE": "no"}, "REVOKE_ON_PASSWORD"),
     ("cache in process None", {"CACHE_IN_PROCESS": None}, "CACHE_IN_PROCESS"),
     ("cache in process 0", {"CACHE_IN_PROCESS": 0}, "CACHE_IN_PROCESS"),
 ]
@@ -294,6 +308,8 @@ def test_every_bad_key_is_reported_at_once() -> None:
         {"TRUSTED_PROXIES": ("10.0.0.1",)},
         {"REVOKE_ON_USER_DEACTIVATION": True},
         {"REVOKE_ON_USER_DEACTIVATION": False},
+        {"REVOKE_ON_PASSWORD_CHANGE": True},
+        {"REVOKE_ON_PASSWORD_CHANGE": False},
         {"CACHE_IN_PROCESS": False},
         {"TYPES": {"admin": {"methods": "*"}}, "DEFAULT_TYPE": "admin"},
         {"TYPES": {"read_write": {"methods": ("GET", "POST")}}},

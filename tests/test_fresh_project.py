@@ -171,3 +171,27 @@ def test_swagger_ui_works_offline(offline_page, server):
     page.get_by_text("Provision a personal access token").wait_for()
     assert page.locator("button.authorize").first.is_visible()
     assert page.elsewhere == []
+
+
+@pytest.mark.browser
+def test_swagger_ui_keeps_the_token_out_of_browser_storage(offline_page, server, secret):
+    """README's settings leave persistAuthorization off: a token typed into
+    Authorize lives in the page and nowhere any other script could read it."""
+    page = offline_page(server)
+    page.goto(f"{server}api/docs/")
+
+    page.locator("button.authorize").first.click()
+    scheme = page.locator(".auth-container").filter(has_text="personalAccessToken")
+    scheme.locator("input").fill(secret)
+    scheme.locator("button.authorize").click()
+    scheme.locator("button", has_text="Logout").wait_for()  # accepted
+
+    stored = page.evaluate("() => JSON.stringify([{...localStorage}, {...sessionStorage}])")
+    # Plain booleans, so that a failure does not print the secret.
+    kept = secret in stored or secret in str(page.context.cookies())
+    assert not kept, "Swagger UI kept the token in browser storage or a cookie"
+    page.reload()
+    page.locator("button.authorize").first.click()
+    page.locator(".auth-container").filter(has_text="personalAccessToken").locator(
+        "input"
+    ).wait_for()  # asked for again: nothing was kept

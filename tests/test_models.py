@@ -7,6 +7,7 @@ import hashlib
 import json
 import logging
 import threading
+import unicodedata
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
@@ -15,8 +16,10 @@ from django.core.exceptions import ValidationError
 from django.db import connection, connections
 from django.test import override_settings
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
 
-from django_pat.models import PersonalAccessToken
+from django_pat.models import PersonalAccessToken, normalize_name
 from django_pat.signals import token_provisioned, token_revoked
 from tests.conftest import LIST_URL, detail_url, error_report
 
@@ -128,6 +131,11 @@ BAD_ARGUMENTS = [
     pytest.param({"name": "x" * 101}, "name", id="name-101"),
     pytest.param({"name": "a\x00b"}, "name", id="name-nul"),
     pytest.param({"name": "a\tb"}, "name", id="name-tab-inside"),
+    pytest.param({"name": "\u200b\ufeff"}, "name", id="name-invisible-only"),
+    pytest.param({"name": " \u200b \u2060 "}, "name", id="name-blank-and-invisible"),
+    pytest.param({"name": "x" * 100 + "\u0301"}, "name", id="name-101-after-nfc"),
+    # Input this long is refused before the (costly) normalisation.
+    pytest.param({"name": "n" + "\u200b" * 400}, "name", id="name-input-over-400"),
     pytest.param({"name": 5}, "name", id="name-number"),
     pytest.param({"name": None}, "name", id="name-none"),
     pytest.param({"name": "x", "type": "admin"}, "type", id="type-unknown"),
@@ -584,6 +592,17 @@ def test_concurrent_provisioning_keeps_names_unique(user):
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
+def test_concurrent_provisioning_keeps_normalised_names_unique(user):
+    names = ["same", "same\u200b", "\ufeffsame", "sa\u00adme", "same\u061c", " same "]
+
+    results = provision_concurrently(user, names)
+
+    assert sum(isinstance(r, PersonalAccessToken) for r in results) == 1
+    assert PersonalAccessToken.objects.get().name == "same"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_provisioning_keeps_the_cap(user):
     with override_settings(DJANGO_PAT={"MAX_ACTIVE_TOKENS_PER_USER": 3}):
         results = provision_concurrently(user, [f"t{n}" for n in range(8)])
@@ -624,9 +643,10 @@ def test_concurrent_revokes_signal_once(make_token):
     "name",
     [
         pytest.param("a\ud800", id="lone-surrogate"),
-        pytest.param("safe\u202etxt.exe", id="right-to-left-override"),
-        pytest.param("x\u2066y", id="left-to-right-isolate"),
         pytest.param("tab\there", id="tab"),
+        pytest.param("\x1b[31mred", id="escape"),
+        pytest.param("two\u2028lines", id="line-separator"),
+        pytest.param("two\u2029paragraphs", id="paragraph-separator"),
     ],
 )
 def test_provision_refuses_names_with_control_characters(user, name):
@@ -637,12 +657,90 @@ def test_provision_refuses_names_with_control_characters(user, name):
     assert not PersonalAccessToken.objects.exists()
 
 
-def test_provision_accepts_emoji_joined_with_zero_width_joiner(user):
-    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"
+def test_provision_says_a_name_of_invisible_characters_is_one(user):
+    with pytest.raises(ValidationError) as raised:
+        PersonalAccessToken.objects.provision(user, name="\u200b\ufeff")
 
-    token, _ = PersonalAccessToken.objects.provision(user, name=f"laptop {family}")
+    # The message shows what was sent, escaped, so that the sender can see it.
+    assert raised.value.message_dict["name"] == [
+        "Name '\\u200b\\ufeff' is made only of invisible characters."
+    ]
 
-    assert token.name == f"laptop {family}"
+
+# What a name is stored as: format characters (Cf) removed, NFC, trimmed.
+STORED_NAMES = [
+    pytest.param("deploy\u200b", "deploy", id="zero-width-space"),
+    pytest.param("\ufeffdeploy", "deploy", id="byte-order-mark"),
+    pytest.param("de\u00adploy", "deploy", id="soft-hyphen"),
+    pytest.param("deploy\u2060", "deploy", id="word-joiner"),
+    pytest.param("deploy\u061c", "deploy", id="arabic-letter-mark"),
+    pytest.param("deploy\u200e", "deploy", id="left-to-right-mark"),
+    pytest.param("safe\u202etxt.exe", "safetxt.exe", id="right-to-left-override"),
+    pytest.param("x\u2066y\u2069", "xy", id="isolate"),
+    pytest.param(" \u200b deploy \u200d ", "deploy", id="trimmed-after-removal"),
+    pytest.param("Cafe\u0301", "Caf\u00e9", id="nfc"),
+    pytest.param("e\u200b\u0301", "\u00e9", id="nfc-after-removal"),
+    pytest.param("Caf\u00e9", "Caf\u00e9", id="already-nfc"),
+    pytest.param("Deploy", "Deploy", id="case-kept"),
+    # The joiner goes too: the family becomes its members side by side.
+    pytest.param(
+        "laptop \U0001f468\u200d\U0001f469\u200d\U0001f467",
+        "laptop \U0001f468\U0001f469\U0001f467",
+        id="emoji-zero-width-joiner",
+    ),
+]
+
+
+@pytest.mark.parametrize(("sent", "stored"), STORED_NAMES)
+def test_provision_stores_the_normalised_name(user, sent, stored):
+    token, _ = PersonalAccessToken.objects.provision(user, name=sent)
+
+    assert token.name == stored
+    assert PersonalAccessToken.objects.get(pk=token.pk).name == stored
+    assert normalize_name(sent) == stored
+
+
+@pytest.mark.parametrize(("sent", "stored"), STORED_NAMES)
+def test_provision_refuses_a_name_that_normalises_to_an_active_ones(user, sent, stored):
+    PersonalAccessToken.objects.provision(user, name=stored)
+
+    with pytest.raises(ValidationError) as raised:
+        PersonalAccessToken.objects.provision(user, name=sent)
+
+    assert set(raised.value.message_dict) == {"name"}
+    assert PersonalAccessToken.objects.count() == 1
+
+
+def test_name_uniqueness_is_case_sensitive(user, make_token):
+    make_token(name="deploy")
+
+    token, _ = PersonalAccessToken.objects.provision(user, name="Deploy")
+
+    assert token.name == "Deploy"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param("n" * 100 + "\u200b" * 50, id="100-and-invisible"),
+        pytest.param("e\u0301" * 100, id="200-decomposed-to-100"),
+        pytest.param(" " * 150 + "n" * 100 + " " * 150, id="400-with-spaces"),
+    ],
+)
+def test_the_length_limit_applies_to_the_stored_name(user, name):
+    token, _ = PersonalAccessToken.objects.provision(user, name=name)
+
+    assert len(token.name) == 100
+
+
+@given(st.text(max_size=60))
+def test_normalize_name_is_idempotent_and_leaves_nothing_invisible(text):
+    name = normalize_name(text)
+
+    assert normalize_name(name) == name
+    assert unicodedata.is_normalized("NFC", name)
+    assert all(unicodedata.category(c) != "Cf" for c in name)
+    assert name == name.strip()
 
 
 @override_settings(DJANGO_PAT={"MAX_LIFETIME": None, "DEFAULT_LIFETIME": None})
@@ -680,3 +778,42 @@ def test_secret_is_hidden_from_error_reports_of_provisioning(user, monkeypatch):
     assert "insert failed" in report
     assert made
     assert made[0] not in report
+
+
+# --- the migration that normalises names stored before --------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migration_normalises_names_stored_before(user):
+    from django.db.migrations.executor import MigrationExecutor
+
+    before = [("django_pat", "0002_revoke_permission")]
+    executor = MigrationExecutor(connection)
+    latest = executor.loader.graph.leaf_nodes("django_pat")
+    executor.migrate(before)
+    try:
+        old_model = executor.loader.project_state(before).apps.get_model(
+            "django_pat", "PersonalAccessToken"
+        )
+        stored = {
+            "deploy\u200b": "deploy",
+            "Cafe\u0301": "Caf\u00e9",
+            "safe\u202etxt": "safetxt",
+            "plain": "plain",
+            "na\u00efve": "na\u00efve",
+            # Kept as they were: empty, or over 100 characters, once normalised.
+            "\u200b\u200b": "\u200b\u200b",
+            "\u0958" * 60: "\u0958" * 60,
+        }
+        for n, name in enumerate(stored):
+            old_model.objects.create(
+                user_id=user.pk, name=name, type="read_write", digest=f"{n:064x}"
+            )
+
+        executor = MigrationExecutor(connection)
+        executor.migrate([("django_pat", "0003_normalize_names")])
+    finally:
+        MigrationExecutor(connection).migrate(latest)
+
+    names = set(PersonalAccessToken.objects.values_list("name", flat=True))
+    assert names == set(stored.values())

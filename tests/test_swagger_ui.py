@@ -42,6 +42,10 @@ def test_authorize_takes_a_token_and_try_it_out_uses_it(offline_page, server, de
     scheme.locator("input").fill(demo.token)
     scheme.locator("button.authorize").click()
     scheme.locator("button", has_text="Logout").wait_for()  # accepted
+    # persistAuthorization is off: the token is nowhere another script could read it.
+    stored = page.evaluate("() => JSON.stringify([{...localStorage}, {...sessionStorage}])")
+    kept = demo.token in stored  # a plain boolean, so that a failure does not print it
+    assert not kept, "Swagger UI kept the token in browser storage"
     scheme.locator("button.btn-done").click()
 
     operation = page.locator("#operations-personal-access-tokens-list_personal_access_tokens")

@@ -453,12 +453,21 @@ def test_provision_accepts_100_characters_after_trimming(api):
     assert response.json()["name"] == "n" * 100
 
 
-@pytest.mark.parametrize("name", ["ci", " ci ", "ci\n"])
+@pytest.mark.parametrize(
+    "name", ["ci", " ci ", "ci\n", "ci\u200b", "\ufeffci", "c\u00adi", "ci\u061c", "\u202eci"]
+)
 def test_provision_refuses_name_of_an_active_token(api, token, name):
     response = post_json(api, {"name": name})
 
     assert_error(response, 400, {"name"})
     assert PersonalAccessToken.objects.filter(name="ci").count() == 1
+
+
+def test_provision_answers_the_name_as_stored_normalised(api):
+    body = post_json(api, {"name": "Cafe\u0301\u200b"}).json()
+
+    assert body["name"] == "Caf\u00e9"
+    assert api.get(detail_url(body["id"])).json()["name"] == "Caf\u00e9"
 
 
 def test_provision_name_uniqueness_is_case_sensitive(api, token):
@@ -549,6 +558,8 @@ BAD_FIELDS = [
     pytest.param({"name": "\x1b[31mred"}, "name", None, id="name-escape"),
     pytest.param({"name": "a\x7fb"}, "name", None, id="name-delete"),
     pytest.param({"name": "a\ud800b"}, "name", None, id="name-surrogate"),
+    pytest.param({"name": "a\u2028b"}, "name", None, id="name-line-separator"),
+    pytest.param({"name": "\u200b\ufeff"}, "name", None, id="name-invisible-only"),
     pytest.param({"name": "x", "type": {"x": 1}}, "type", None, id="type-object"),
     pytest.param({"name": "x", "type": ["read_only"]}, "type", None, id="type-array"),
     pytest.param({"name": "x", "type": 1}, "type", None, id="type-number"),
