@@ -107,6 +107,7 @@ class PersonalAccessTokenSerializer(serializers.Serializer[PersonalAccessToken])
     # they end up in the OpenAPI schema.
     id = serializers.UUIDField(
         read_only=True,
+        label="ID",
         help_text="ID represents the unique identifier for a personal access token.",
     )
     name = serializers.CharField(
@@ -116,8 +117,9 @@ class PersonalAccessTokenSerializer(serializers.Serializer[PersonalAccessToken])
         read_only=True, help_text="Type represents the type of the personal access token."
     )
     ipRestriction = serializers.SerializerMethodField(
+        label="IP restriction",
         help_text="IPRestriction represents the IP restriction for the personal access token: "
-        "normalised comma-separated IP addresses and CIDR networks; null means any address."
+        "normalised comma-separated IP addresses and CIDR networks; null means any address.",
     )
     active = serializers.SerializerMethodField(
         help_text="Active indicates whether the personal access token is active or not: "
@@ -126,12 +128,14 @@ class PersonalAccessTokenSerializer(serializers.Serializer[PersonalAccessToken])
     createdAt = UTCDateTimeField(
         source="created_at",
         read_only=True,
+        label="Created at",
         help_text="CreatedAt represents the creation time of the personal access token "
         "(RFC 3339, UTC).",
     )
     expireAt = UTCDateTimeField(
         source="expire_at",
         read_only=True,
+        label="Expires at",
         allow_null=True,
         help_text="ExpireAt represents the expiration time of the personal access token "
         "(RFC 3339, UTC); null means it never expires.",
@@ -139,6 +143,7 @@ class PersonalAccessTokenSerializer(serializers.Serializer[PersonalAccessToken])
     lastUsedAt = UTCDateTimeField(
         source="last_used_at",
         read_only=True,
+        label="Last used at",
         allow_null=True,
         help_text="LastUsedAt represents the last time the personal access token was used "
         "(RFC 3339, UTC); null means never.",
@@ -156,6 +161,7 @@ class PersonalAccessTokenSerializer(serializers.Serializer[PersonalAccessToken])
     displayPrefix = serializers.CharField(
         source="display_prefix",
         read_only=True,
+        label="Display prefix",
         help_text="The non-secret start of the token, to recognise it by.",
     )
 
@@ -175,30 +181,45 @@ class ProvisionSerializer(serializers.Serializer[Any]):
 
     # Only JSON shapes are checked here; the rules are in provision().
 
+    # The descriptions say what the server fills in for a field left out: a
+    # generated client must leave it out, never send a default of its own
+    # (openapi.py keeps "default" out of the schema for that reason).
     name = StrictCharField(
         trim_whitespace=False,
+        # provision() trims and says "Name may not be blank." for "" as for "  ".
+        allow_blank=True,
         help_text="Name of the personal access token: trimmed, then 1 to "
         f"{NAME_MAX_LENGTH} characters, unique among your active tokens.",
     )
     type = TokenTypeField(
         required=False,
-        help_text="Type of the personal access token; left out, the configured default.",
+        help_text="Type of the personal access token. Left out: the configured default type, "
+        "or, when a token makes this request and the default allows more than that token's "
+        "type, that token's type. A type allowing more than the token making this request "
+        "is a 400.",
     )
     ipRestriction = StrictCharField(
         required=False,
         allow_null=True,
         allow_blank=True,
         trim_whitespace=False,
+        label="IP restriction",
         help_text="IP restriction for the personal access token: comma-separated IP "
-        "addresses and CIDR networks (IPv4 and IPv6), at most 50. Null, empty or left out: "
-        "any address (or, when a token makes this request, that token's restriction).",
+        "addresses and CIDR networks (IPv4 and IPv6), at most 50. Null or empty: any "
+        "address. Left out: any address, or, when a token makes this request, that token's "
+        "restriction. When the token making this request is restricted, anything it does "
+        "not cover is a 400, null and empty included.",
     )
     expireAt = UTCDateTimeField(
         required=False,
         allow_null=True,
-        help_text="When the token expires: RFC 3339 with a time zone, in the future and "
-        "within the type's maximum lifetime. Left out: the type's default lifetime. Null: "
-        "never, only where no maximum lifetime is configured.",
+        label="Expires at",
+        help_text="When the token expires: RFC 3339 with a time zone, in the future, within "
+        "the type's maximum lifetime and, when a token makes this request, no later than "
+        "that token's expiry (a 400 otherwise). Left out: the type's default lifetime from "
+        "now, or, when a token makes this request, that token's expiry if the type's "
+        "maximum lifetime allows it. Null: never, only for a type without a maximum "
+        "lifetime, and not when the token making this request expires.",
     )
 
     default_error_messages = {"not_object": "Expected a JSON object, not {kind}."}

@@ -11,14 +11,20 @@ from .views import PersonalAccessTokenViewSet
 
 app_name = "django_pat"
 
+# The optional slash is written as a group, (?:/)?, not as /?: both match the
+# same, but the schema generator (like Django's admindocs) leaves optional
+# groups out of the path it publishes, so OpenAPI documents and the clients
+# generated from them use the slashless spelling, as the README does.
+_OPTIONAL_SLASH = "(?:/)?"
+
 urlpatterns = [
     re_path(
-        r"^personal-access-tokens/?$",
+        rf"^personal-access-tokens{_OPTIONAL_SLASH}$",
         PersonalAccessTokenViewSet.as_view({"get": "list", "post": "create"}),
         name="token-list",
     ),
     re_path(
-        r"^personal-access-tokens/(?P<token_id>[^/]+)/?$",
+        rf"^personal-access-tokens/(?P<token_id>[^/]+){_OPTIONAL_SLASH}$",
         PersonalAccessTokenViewSet.as_view({"get": "retrieve", "delete": "destroy"}),
         name="token-detail",
     ),

@@ -24,6 +24,7 @@ from rest_framework.response import Response
 from .conf import pat_settings
 from .exceptions import exception_handler
 from .models import InactiveRequester, PersonalAccessToken, PersonalAccessTokenQuerySet
+from .openapi import TAG
 from .pagination import LinkHeaderPagination
 from .parsers import JSONParser
 from .serializers import (
@@ -191,10 +192,11 @@ class PersonalAccessTokenViewSet(viewsets.GenericViewSet[PersonalAccessToken]):
 
     @extend_schema(
         operation_id="list_personal_access_tokens",
-        summary="list personal access tokens for your account",
+        summary="List personal access tokens for your account",
         description="Your tokens, newest first, revoked and expired ones included "
         "(with `active: false`). The body is always a JSON array; `limit` and `offset` "
         "page it, with the paging in the `Link` and `X-Total-Count` headers.",
+        tags=[TAG],
         parameters=_LIST_PARAMETERS,
         responses={
             200: OpenApiResponse(PersonalAccessTokenSerializer(many=True), "OK"),
@@ -212,7 +214,11 @@ class PersonalAccessTokenViewSet(viewsets.GenericViewSet[PersonalAccessToken]):
         operation_id="provision_personal_access_token",
         summary="Provision a personal access token",
         description="Makes a token for your account. The response is the only place the "
-        "secret `token` ever appears: store it now.",
+        "secret `token` ever appears: store it now. Send only the fields you choose: the "
+        "server fills in the rest (their descriptions say how). When a token authenticates "
+        "this request, the new token may not outlive it, allow more addresses or more "
+        "methods.",
+        tags=[TAG],
         request=ProvisionSerializer,
         examples=[
             OpenApiExample(
@@ -250,7 +256,9 @@ class PersonalAccessTokenViewSet(viewsets.GenericViewSet[PersonalAccessToken]):
     @extend_schema(
         operation_id="get_personal_access_token",
         summary="Get a personal access token",
-        description="One of your tokens; another user's token is a 404.",
+        description="One of your tokens, with `token` null. Another user's token, an "
+        "unknown id and a malformed one are a 404.",
+        tags=[TAG],
         parameters=[_TOKEN_ID],
         responses={
             200: OpenApiResponse(PersonalAccessTokenSerializer, "OK"),
@@ -264,7 +272,9 @@ class PersonalAccessTokenViewSet(viewsets.GenericViewSet[PersonalAccessToken]):
         operation_id="revoke_personal_access_token",
         summary="Revoke a personal access token",
         description="The token stops working at once and stays in the list with "
-        "`active: false`. Revoking it again answers 200 again; another user's token is a 404.",
+        "`active: false`. Revoking it again answers 200 again. Another user's token, an "
+        "unknown id and a malformed one are a 404.",
+        tags=[TAG],
         parameters=[_TOKEN_ID],
         responses={
             200: OpenApiResponse(RevokeResponseSerializer, "OK"),

@@ -9,28 +9,37 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django import urls
 from django.core.management import call_command
 from django.test import override_settings
+from django.utils import timezone
+from drf_spectacular.settings import patched_settings
 
-from django_pat.openapi import COMPONENT_NAMES
-from tests.test_views import CONTRACT_FIELDS
+from django_pat.openapi import COMPONENT_NAMES, TAG, TAGS
+from tests.test_views import CONTRACT_FIELDS, TYPES_WITH_DEPLOY, parse_time, post_json
 
+# The seed's, capitalised alike ("list" was the seed's only lower-case one).
 SEED_SUMMARIES = {
-    ("get", False): "list personal access tokens for your account",
+    ("get", False): "List personal access tokens for your account",
     ("post", False): "Provision a personal access token",
     ("delete", True): "Revoke a personal access token",
 }
+HOOKS = [
+    "drf_spectacular.hooks.postprocess_schema_enums",
+    "django_pat.openapi.postprocess_schema",
+]
 ERROR_CODES = ["400", "401", "403", "404", "429", "500"]
 # What the API sends: the contract's fields and the display prefix.
 TOKEN_FIELDS = {*CONTRACT_FIELDS, "displayPrefix"}
 
 
-def generate(tmp_path: Path) -> dict[str, Any]:
+def generate(tmp_path: Path, **spectacular_settings: Any) -> dict[str, Any]:
     """The schema, after the same validation and warning check as the command."""
     out = tmp_path / "schema.json"
-    call_command(
-        "spectacular", "--validate", "--fail-on-warn", "--format", "openapi-json", "--file", out
-    )
+    with patched_settings(spectacular_settings):
+        call_command(
+            "spectacular", "--validate", "--fail-on-warn", "--format", "openapi-json", "--file", out
+        )
     return json.loads(out.read_text())
 
 
@@ -41,6 +50,14 @@ def schema(tmp_path: Path) -> dict[str, Any]:
 
 def components(schema: dict[str, Any]) -> dict[str, Any]:
     return schema["components"]["schemas"]
+
+
+def operations(schema: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (path, method, operation)
+        for path, item in schema["paths"].items()
+        for method, operation in item.items()
+    ]
 
 
 def operation(schema: dict[str, Any], method: str, detail: bool) -> dict[str, Any]:
@@ -67,6 +84,44 @@ def test_operations_carry_the_seed_summaries(schema, method_detail, summary):
     method, detail = method_detail
 
     assert operation(schema, method, detail)["summary"] == summary
+
+
+def test_every_operation_is_summarised_alike(schema):
+    for path, method, described in operations(schema):
+        summary = described["summary"]
+        assert summary[0].isupper(), (path, method, summary)
+        assert not summary.endswith("."), (path, method, summary)
+        assert described["description"].endswith("."), (path, method)
+        assert described["operationId"].isidentifier(), (path, method)
+
+
+def test_operation_ids_name_what_generated_clients_call(schema):
+    assert {described["operationId"] for _, _, described in operations(schema)} == {
+        "list_personal_access_tokens",
+        "provision_personal_access_token",
+        "get_personal_access_token",
+        "revoke_personal_access_token",
+    }
+
+
+def test_every_operation_has_one_of_the_apps_tags(schema):
+    # Declared, with its description, by postprocess_schema.
+    for path, method, described in operations(schema):
+        assert len(described["tags"]) == 1, (path, method)
+        assert described["tags"][0] in TAGS, (path, method)
+    assert {described["tags"][0] for _, _, described in operations(schema)} == {TAG}
+
+
+def test_paths_are_published_without_the_trailing_slash(schema):
+    for path in schema["paths"]:
+        assert not path.endswith("/"), path
+        # The spelling with a slash answers too, from the same view.
+        concrete = path.replace("{token_id}", "6f9619ff-8b86-d011-b42d-00c04fc964ff")
+        assert urls.resolve(concrete).func is urls.resolve(concrete + "/").func, path
+    assert set(schema["paths"]) == {
+        "/api/personal-access-tokens",
+        "/api/personal-access-tokens/{token_id}",
+    }
 
 
 def test_operation_descriptions_are_for_api_users(schema):
@@ -190,11 +245,30 @@ def test_provisioning_request_component(schema):
     assert properties["ipRestriction"]["nullable"] is True
     assert "nullable" not in properties["expireAt"]  # a maximum lifetime applies
     assert properties["expireAt"]["format"] == "date-time"
-    assert properties["type"]["default"] == "read_write"
     assert properties["type"]["allOf"] == [{"$ref": "#/components/schemas/PersonalAccessTokenType"}]
     assert (
         "IP restriction for the personal access token" in properties["ipRestriction"]["description"]
     )
+
+
+def test_provisioning_request_claims_no_default(schema):
+    """What a client leaves out, the server fills in (by rules that depend on
+    the token making the request): a "default" would have generated clients
+    send one, so the descriptions say it instead."""
+    properties = components(schema)["PersonalAccessTokenProvisionRequest"]["properties"]
+
+    assert [name for name, field in properties.items() if "default" in field] == []
+    assert "The configured default: `read_write`." in properties["type"]["description"]
+    assert (
+        "Lifetimes by type: `read_only`: 90 days by default, at most 365 days; "
+        "`read_write`: 90 days by default, at most 365 days."
+    ) in properties["expireAt"]["description"]
+
+
+def test_fields_a_client_may_leave_out_are_optional(schema):
+    request = components(schema)["PersonalAccessTokenProvisionRequest"]
+
+    assert request["required"] == ["name"]
 
 
 def test_provisioning_request_has_examples_that_the_api_accepts(schema, api):
@@ -251,9 +325,14 @@ def test_schema_follows_the_configured_types(tmp_path):
 
     assert components(schema)["PersonalAccessTokenType"]["enum"] == ["deploy", "admin"]
     request = components(schema)["PersonalAccessTokenProvisionRequest"]
-    assert request["properties"]["type"]["default"] == "deploy"
+    assert "The configured default: `deploy`." in request["properties"]["type"]["description"]
     # "admin" has no maximum lifetime: a token of it may never expire.
-    assert request["properties"]["expireAt"]["nullable"] is True
+    expire_at = request["properties"]["expireAt"]
+    assert expire_at["nullable"] is True
+    assert "Types that allow null: `admin`." in expire_at["description"]
+    assert (
+        "`deploy`: 1 day by default, at most 7 days; `admin`: 1 day by default, no maximum."
+    ) in expire_at["description"]
 
 
 @override_settings(DJANGO_PAT={"MAX_LIFETIME": None})
@@ -263,8 +342,217 @@ def test_expire_at_is_nullable_without_a_maximum(tmp_path):
     assert request["properties"]["expireAt"]["nullable"] is True
 
 
+def test_expire_at_says_null_is_refused_where_it_is_not_nullable(schema):
+    expire_at = components(schema)["PersonalAccessTokenProvisionRequest"]["properties"]["expireAt"]
+
+    assert "nullable" not in expire_at
+    assert expire_at["description"].endswith("Every type has a maximum lifetime: null is a 400.")
+
+
 @override_settings(DJANGO_PAT={"TOKEN_PREFIX": "acme"})
 def test_bearer_format_names_the_prefix(tmp_path):
     scheme = generate(tmp_path)["components"]["securitySchemes"]["personalAccessToken"]
 
     assert scheme["bearerFormat"].startswith("acme_")
+
+
+# --- what the descriptions claim, against what the API does under a token ---
+
+PARENT_EXPIRY = object()  # stands for the expiry of the token making the request
+INHERITANCE_CLAIMS = [
+    pytest.param(
+        "expireAt",
+        "when a token makes this request, that token's expiry if the type's maximum "
+        "lifetime allows it",
+        {},
+        {"name": "child"},
+        ("expireAt", PARENT_EXPIRY),
+        id="expiry-left-out-is-inherited",
+    ),
+    pytest.param(
+        "expireAt",
+        "when a token makes this request, no later than that token's expiry (a 400 otherwise)",
+        {},
+        {"name": "child", "expireAt": "LATER"},
+        ("expireAt", 400),
+        id="later-expiry-is-a-400",
+    ),
+    pytest.param(
+        "expireAt",
+        "Null: never, only for a type without a maximum lifetime, and not when the token "
+        "making this request expires.",
+        {"DJANGO_PAT": {"MAX_LIFETIME": None}},
+        {"name": "child", "expireAt": None},
+        ("expireAt", 400),
+        id="never-under-an-expiring-token-is-a-400",
+    ),
+    pytest.param(
+        "ipRestriction",
+        "Left out: any address, or, when a token makes this request, that token's restriction.",
+        {},
+        {"name": "child"},
+        ("ipRestriction", "127.0.0.0/8"),
+        id="restriction-left-out-is-inherited",
+    ),
+    pytest.param(
+        "ipRestriction",
+        "When the token making this request is restricted, anything it does not cover is "
+        "a 400, null and empty included.",
+        {},
+        {"name": "child", "ipRestriction": None},
+        ("ipRestriction", 400),
+        id="null-restriction-is-a-400",
+    ),
+    pytest.param(
+        "ipRestriction",
+        "When the token making this request is restricted, anything it does not cover is "
+        "a 400, null and empty included.",
+        {},
+        {"name": "child", "ipRestriction": ""},
+        ("ipRestriction", 400),
+        id="empty-restriction-is-a-400",
+    ),
+    pytest.param(
+        "ipRestriction",
+        "When the token making this request is restricted, anything it does not cover is a 400",
+        {},
+        {"name": "child", "ipRestriction": "10.0.0.0/8"},
+        ("ipRestriction", 400),
+        id="wider-restriction-is-a-400",
+    ),
+    pytest.param(
+        "type",
+        "when a token makes this request and the default allows more than that token's "
+        "type, that token's type.",
+        {"DJANGO_PAT": TYPES_WITH_DEPLOY},
+        {"name": "child"},
+        ("type", "deploy"),
+        id="type-left-out-under-a-weaker-token",
+    ),
+    pytest.param(
+        "type",
+        "A type allowing more than the token making this request is a 400.",
+        {"DJANGO_PAT": TYPES_WITH_DEPLOY},
+        {"name": "child", "type": "read_write"},
+        ("type", 400),
+        id="more-powerful-type-is-a-400",
+    ),
+]
+
+
+@pytest.mark.parametrize(("field", "claim", "settings", "body", "outcome"), INHERITANCE_CLAIMS)
+def test_descriptions_tell_what_the_api_does_under_a_token(
+    tmp_path, make_token, client_for, field, claim, settings, body, outcome
+):
+    """Each field's description claims what happens to a token made with a
+    token; the API, asked with one, does exactly that."""
+    with override_settings(**settings):
+        request = components(generate(tmp_path))["PersonalAccessTokenProvisionRequest"]
+        parent, secret = make_token(
+            name="parent",
+            # A type that may provision, and less than read_write where there is one.
+            type="deploy" if settings == {"DJANGO_PAT": TYPES_WITH_DEPLOY} else "read_write",
+            ip_restriction="127.0.0.0/8",
+            expire_at=timezone.now() + timedelta(days=10),
+        )
+        if body.get("expireAt") == "LATER":
+            later = parent.expire_at + timedelta(seconds=1)
+            body = {**body, "expireAt": later.isoformat()}
+        response = post_json(client_for(secret), body)
+
+    assert claim in request["properties"][field]["description"]
+    answer = response.json()
+    checked, expected = outcome
+    if expected == 400:
+        assert response.status_code == 400, answer
+        assert set(answer["errors"]) == {checked}
+        return
+    assert response.status_code == 200, answer
+    if expected is PARENT_EXPIRY:
+        assert parse_time(answer[checked]) == parent.expire_at
+    else:
+        assert answer[checked] == expected
+
+
+# --- the postprocessing hook ------------------------------------------------
+
+
+def test_hook_declares_the_apps_tags_with_descriptions(tmp_path):
+    schema = generate(tmp_path, POSTPROCESSING_HOOKS=HOOKS)
+
+    assert schema["tags"] == [{"name": TAG, "description": TAGS[TAG]}]
+    used = {tag for _, _, described in operations(schema) for tag in described["tags"]}
+    assert used <= {tag["name"] for tag in schema["tags"]}
+    assert "trailing slash" in TAGS[TAG]
+
+
+def test_hook_keeps_the_projects_own_tags(tmp_path):
+    own = [{"name": "orders", "description": "Our orders."}]
+    mine = [{"name": TAG, "description": "Tokens, as this project puts it."}]
+
+    assert generate(tmp_path, TAGS=own, POSTPROCESSING_HOOKS=HOOKS)["tags"] == [
+        *own,
+        {"name": TAG, "description": TAGS[TAG]},
+    ]
+    assert generate(tmp_path, TAGS=mine, POSTPROCESSING_HOOKS=HOOKS)["tags"] == mine
+
+
+def test_hook_lists_the_bearer_scheme_first(tmp_path):
+    without = generate(tmp_path)["components"]["securitySchemes"]
+    schema = generate(tmp_path, POSTPROCESSING_HOOKS=HOOKS)
+
+    # Sorted by name, the session's "cookieAuth" would be first in Swagger UI's dialog.
+    assert list(without) == ["cookieAuth", "personalAccessToken"]
+    assert list(schema["components"]["securitySchemes"]) == [
+        "personalAccessToken",
+        "cookieAuth",
+    ]
+    assert (
+        schema["components"]["securitySchemes"]["personalAccessToken"]
+        == (without["personalAccessToken"])
+    )
+
+
+def test_session_scheme_tells_a_frontend_about_csrf(schema):
+    scheme = schema["components"]["securitySchemes"]["cookieAuth"]
+
+    assert (scheme["type"], scheme["in"], scheme["name"]) == ("apiKey", "cookie", "sessionid")
+    assert "`X-CSRFToken` header" in scheme["description"]
+    assert "`csrftoken` cookie" in scheme["description"]
+
+
+@override_settings(
+    SESSION_COOKIE_NAME="site_session",
+    CSRF_COOKIE_NAME="site_csrf",
+    CSRF_HEADER_NAME="HTTP_X_SITE_CSRF",
+)
+def test_session_scheme_follows_the_projects_cookie_and_header_names(tmp_path):
+    scheme = generate(tmp_path)["components"]["securitySchemes"]["cookieAuth"]
+
+    assert scheme["name"] == "site_session"
+    assert "`X-SITE-CSRF` header" in scheme["description"]
+    assert "`site_csrf` cookie" in scheme["description"]
+
+
+# --- OPTIONS: the API describes its own fields ------------------------------
+
+
+def test_options_labels_read_as_words(api):
+    fields = api.options("/api/personal-access-tokens").json()["actions"]["POST"]
+
+    assert {name: field["label"] for name, field in fields.items()} == {
+        "name": "Name",
+        "type": "Type",
+        "ipRestriction": "IP restriction",
+        "expireAt": "Expires at",
+    }
+    for name, field in fields.items():
+        assert field["help_text"].endswith("."), name
+
+
+@pytest.mark.parametrize("name", ["", "   ", "\t"])
+def test_a_blank_name_has_one_message(api, name):
+    response = post_json(api, {"name": name})
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"name": ["Name may not be blank."]}
