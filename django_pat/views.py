@@ -53,6 +53,8 @@ _ERROR_MEANINGS = {
     404: "Not Found",
     429: "Throttled",
     500: "Internal Server Error",
+    503: "Service Unavailable: the database could not be reached, so the request was not "
+    "authenticated; try again after the Retry-After header's seconds",
 }
 
 
@@ -200,7 +202,7 @@ class PersonalAccessTokenViewSet(viewsets.GenericViewSet[PersonalAccessToken]):
         parameters=_LIST_PARAMETERS,
         responses={
             200: OpenApiResponse(PersonalAccessTokenSerializer(many=True), "OK"),
-            **_errors(400, 401, 403, 404, 429, 500),
+            **_errors(400, 401, 403, 404, 429, 500, 503),
         },
     )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -234,7 +236,7 @@ class PersonalAccessTokenViewSet(viewsets.GenericViewSet[PersonalAccessToken]):
         ],
         responses={
             200: OpenApiResponse(PersonalAccessTokenSerializer, "OK"),
-            **_errors(400, 401, 403, 404, 429, 500),
+            **_errors(400, 401, 403, 404, 429, 500, 503),
         },
     )
     @method_decorator(sensitive_variables("secret", "body"))
@@ -262,7 +264,7 @@ class PersonalAccessTokenViewSet(viewsets.GenericViewSet[PersonalAccessToken]):
         parameters=[_TOKEN_ID],
         responses={
             200: OpenApiResponse(PersonalAccessTokenSerializer, "OK"),
-            **_errors(400, 401, 403, 404, 429, 500),
+            **_errors(400, 401, 403, 404, 429, 500, 503),
         },
     )
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -278,7 +280,7 @@ class PersonalAccessTokenViewSet(viewsets.GenericViewSet[PersonalAccessToken]):
         parameters=[_TOKEN_ID],
         responses={
             200: OpenApiResponse(RevokeResponseSerializer, "OK"),
-            **_errors(400, 401, 403, 404, 429, 500),
+            **_errors(400, 401, 403, 404, 429, 500, 503),
         },
     )
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -28,7 +28,7 @@ HOOKS = [
     "drf_spectacular.hooks.postprocess_schema_enums",
     "django_pat.openapi.postprocess_schema",
 ]
-ERROR_CODES = ["400", "401", "403", "404", "429", "500"]
+ERROR_CODES = ["400", "401", "403", "404", "429", "500", "503"]
 # What the API sends: the contract's fields and the display prefix.
 TOKEN_FIELDS = {*CONTRACT_FIELDS, "displayPrefix"}
 
