@@ -14,16 +14,38 @@ makes Redis send the key's name to every such connection. Before it looks
 anything up, a process reads whatever has arrived on that connection (a
 non-blocking read; nothing is ever waited for) and drops what it names.
 
-How soon is that? Redis queues those messages while it handles the change and
-writes them out in the same pass as its answer to the client that made it
-(unless it is still sending that connection earlier output, a backlog). On
-one host, with Redis's default ``io-threads 1``, they reach every process
-before the change's own answer does, so the next request anywhere sees the
-change, as without the copy: ``tests/test_cache_copy.py`` and
-``tests/test_cache_processes.py`` check it, the latter a hundred times in a
-row across two processes. Across hosts a message takes as long as the network
-between Redis and that process; nothing makes it arrive before a client's
-next request, which is why the copy is not the default.
+How soon is that? On one host, before anyone can act on the change: once
+any client has Redis's answer to a change, the next lookup in every process
+sees it, as without the copy. That rests on the order in which Redis writes
+its output: not a documented promise, but what its code does (with its
+default ``io-threads 1``; checked on Redis 7 by the tests):
+
+1. Redis works in passes: it reads every connection that has sent something,
+   runs the commands, then queues the messages naming the keys they changed
+   (at the end of the pass, in BCAST mode), then writes out each
+   connection's new output, starting with the one it gave something to last.
+2. This connection gets nothing but those messages and the answers to its
+   own PINGs. So the message about a change is written before the change's
+   answer, unless a PING of this connection ran earlier in the same pass:
+   then the PONG and the message are written together, after the answer.
+3. So the copy does not answer while one of its PINGs is unanswered (a PING
+   sent after the read cannot precede a change already answered). Once the
+   PONG has been read, so has the message written with it, or part of it,
+   and while part of a message has arrived the copy does not answer.
+4. On one host nothing delays one of Redis's writes behind a later one (a
+   loopback or Unix socket), so the message is in the process's socket
+   before the answer written after it reaches anyone.
+
+Where that order does not hold, a change can be answered before its message
+arrives, and a request in between is answered from the copy: across hosts
+(the message takes as long as the network; nothing makes it arrive before a
+client's next request, which is why the copy is not the default); with
+``io-threads`` above 1 (several connections written at once), another server
+speaking Redis's protocol, or a proxy; behind a backlog (Redis still writing
+earlier output to a process that has not read it); and for ``FLUSHDB`` or
+``FLUSHALL``, whose message is queued as the command runs, so it can leave
+after its own answer and after that of a change later in the same pass
+(nothing in cache mode revokes by flushing).
 
 What keeps the copy from outliving what it copies:
 
@@ -32,13 +54,13 @@ What keeps the copy from outliving what it copies:
   same). A message only ever drops.
 * The copy answers only while the connection is known to work: a ``PING`` is
   sent on it at most every :data:`PING_SECONDS`, and the copy is used only
-  until :data:`ALIVE_SECONDS` after the last answered ``PING`` was *sent*.
-  Redis answers a ``PING`` after every message it sent before, so an answer
-  means every change made before the ``PING`` was sent has been applied. A
-  process cut off from Redis stops using its copy within
-  :data:`ALIVE_SECONDS`; a process idle for longer asks Redis on its first
-  request; a ``PING`` unanswered for :data:`PING_TIMEOUT_SECONDS` counts as a
-  lost connection.
+  until :data:`ALIVE_SECONDS` after the last answered ``PING`` was *sent*,
+  and not while a ``PING`` is unanswered (3. above). Redis answers a
+  ``PING`` after every message it sent before, so an answer means every
+  change made before the ``PING`` was sent has been applied. A process cut
+  off from Redis stops using its copy within :data:`ALIVE_SECONDS`; a
+  process idle for longer asks Redis on its first request; a ``PING``
+  unanswered for :data:`PING_TIMEOUT_SECONDS` counts as a lost connection.
 * A lost connection empties the copy. A new one is made on a later request
   (never while holding the lock, never more often than every
   :data:`RETRY_SECONDS`, less often after each failure in a row, a connection
@@ -151,8 +173,19 @@ class Copy:
                 self._opening = True
                 entry = None
             else:
-                # Part of a message already here: the rest may name this very entry.
-                if not self._sync() or self._buffer or time.monotonic() >= self._alive_until:
+                if not self._receive():
+                    return None
+                # Not while part of a message is here: the rest may name this
+                # very entry. Not while a PING is unanswered: a change Redis
+                # ran after it in the same pass may have been answered before
+                # its message, which comes with the PONG (2. and 3. above).
+                usable = (
+                    not self._buffer
+                    and self._ping_sent_at is None
+                    and time.monotonic() < self._alive_until
+                )
+                # A PING sent now cannot precede a change answered already.
+                if not self._ping() or not usable:
                     return None
                 entry = self._entries.pop(digest, None)
                 if entry is None:
@@ -256,6 +289,11 @@ class Copy:
         self._retry_at = time.monotonic() + delay
 
     def _sync(self) -> bool:
+        """Apply every message that has arrived, then send a PING if one is due;
+        False if the connection is lost."""
+        return self._receive() and self._ping()
+
+    def _receive(self) -> bool:
         """Apply every message that has arrived; False if the connection is lost."""
         try:
             chunks = []
@@ -271,6 +309,15 @@ class Copy:
                 # One join and one parse for all that came: linear in its size.
                 self._buffer = b"".join([self._buffer, *chunks])
                 self._apply_buffer()
+        except Exception as error:
+            self._lost(error)
+            return False
+        return True
+
+    def _ping(self) -> bool:
+        """Send a PING if one is due; False if the connection is lost (or its
+        last PING went unanswered too long)."""
+        try:
             now = time.monotonic()
             if self._ping_sent_at is None:
                 if now >= self._next_ping:

@@ -8,9 +8,11 @@ What two processes see of each other's changes is in test_cache_processes.py.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import os
+import select
 import threading
 import time
 import uuid
@@ -193,6 +195,127 @@ def test_a_message_arrives_before_the_change_is_answered(
         redis_server.set(key, attempt)
 
         assert copy.get(digest) is None, f"attempt {attempt}"
+
+
+def _command(*parts: bytes) -> bytes:
+    """One command as a client sends it (RESP)."""
+    return b"*%d\r\n" % len(parts) + b"".join(b"$%d\r\n%s\r\n" % (len(p), p) for p in parts)
+
+
+def _busy(microseconds: int) -> bytes:
+    """A Lua script that keeps Redis busy: what arrives meanwhile waits, and
+    is then read in one pass."""
+    return _command(
+        b"EVAL",
+        b"local s = redis.call('TIME') repeat local n = redis.call('TIME') "
+        b"until (n[1] - s[1]) * 1000000 + n[2] - s[2] >= %d return 1" % microseconds,
+        b"0",
+    )
+
+
+def test_while_a_ping_is_unanswered_the_copy_does_not_answer(
+    redis_reads: RedisReads, token: Any, redis_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A PONG may come after the answer to a change (see the next test): until
+    it has come, a hit reads Redis. Here Redis is kept too busy to send it."""
+    monkeypatch.setattr(cache_copy, "PING_SECONDS", 3600.0)  # PINGs only where sent here
+    _instance, secret = token
+    warm(secret)
+    copy = the_copy()
+    holder = redis_server.connection_pool.make_connection()
+    holder.connect()
+    try:
+        holder.send_packed_command([_busy(200_000)])  # no PONG for 0.2 s
+        copy._next_ping = 0.0
+        redis_reads.count = 0
+        authenticate(secret)  # from the copy; sends a PING
+        assert redis_reads.count == 0
+
+        authenticate(secret)
+
+        assert redis_reads.count == 1
+    finally:
+        assert holder.read_response() == 1
+        holder.disconnect()
+
+
+def test_a_change_answered_in_the_same_pass_as_a_ping_is_not_missed(
+    cache_mode: None,
+    prefix: str,
+    redis_server: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    figure: Any,
+) -> None:
+    """At the end of a pass Redis writes out what it has for each connection,
+    the connection it gave something to last first. A change run in the same
+    pass as a PING of the copy, after it, is therefore answered before the
+    copy's connection gets the PONG and, with it, the message naming the
+    change: a client quick enough after that answer could be let in with
+    what the change replaced. The copy must not answer while its PING is
+    unanswered.
+
+    Each round sends a PING and a change while Redis is busy (a Lua script),
+    so that both run in one pass; other clients answered in that pass (as on
+    a busy server) widen the gap; the writer reads its answer without
+    sleeping and asks the copy at once. Before that rule, tens of rounds in
+    300 were let in."""
+    # PINGs only where the test sends them; without them the copy stays usable.
+    monkeypatch.setattr(cache_copy, "PING_SECONDS", 3600.0)
+    monkeypatch.setattr(cache_copy, "ALIVE_SECONDS", 3600.0)
+    copy = the_copy()
+    digest = "9" * 64
+    entry = ((), ("an", "entry"), (), ())
+    key = redis_key(digest).encode()
+    assert copy.get(digest) is None  # connects
+    # Not under the copy's prefix: reading it sends no message.
+    large = f"{prefix}:large".encode()
+    redis_server.set(large, b"x" * 65000)
+
+    pool = redis_server.connection_pool
+    holder, writer = pool.make_connection(), pool.make_connection()
+    others = [pool.make_connection() for _ in range(4)]
+    for connection in (holder, writer, *others):
+        connection.connect()
+    writer._sock.setblocking(False)
+    rounds, let_in, before_pong = 300, 0, 0
+    try:
+        for attempt in range(rounds):
+            copy.keep(digest, entry, copy.expect(digest))
+            holder.send_packed_command([_busy(2000)])
+            time.sleep(0.0005)  # the script runs when the PING and the change arrive
+            copy._next_ping = 0.0  # this lookup sends a PING
+            assert copy.get(digest) == entry
+            for other in others:
+                other.send_packed_command([_command(b"GET", large)])
+            writer._sock.sendall(_command(b"SET", key, b"%d" % attempt))
+            answer = b""
+            while not answer.endswith(b"\r\n"):
+                with contextlib.suppress(BlockingIOError):
+                    answer += writer._sock.recv(64)
+            assert answer == b"+OK\r\n"
+
+            if copy.get(digest) is not None:
+                let_in += 1
+            if copy._ping_sent_at is not None:
+                before_pong += 1  # the answer came first: what this test is after
+
+            assert holder.read_response() == 1
+            for other in others:
+                other.read_response()
+            deadline = time.monotonic() + 5
+            while copy._ping_sent_at is not None:  # the PONG, and the message with it
+                assert time.monotonic() < deadline, "no PONG"
+                select.select([copy._socket], [], [], 1)
+                copy.get(digest)
+    finally:
+        for connection in (holder, writer, *others):
+            connection.disconnect()
+
+    figure(
+        f"{before_pong} of {rounds} changes answered before the copy's PONG; "
+        f"{let_in} let in from the copy after their answer"
+    )
+    assert let_in == 0
 
 
 def test_unknown_tokens_leave_nothing_behind(redis_reads: RedisReads) -> None:
