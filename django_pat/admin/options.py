@@ -22,7 +22,7 @@ from ..forms import ProvisionTokenForm
 from ..models import PersonalAccessToken
 from . import views
 from .addresses import token_pattern, without_tokens
-from .display import TokenDisplay
+from .display import TokenDisplay, breakable
 from .filters import ExpiryFilter, LastUsedFilter, OwnerFilter, StatusFilter, TypeFilter
 
 if TYPE_CHECKING:
@@ -47,16 +47,13 @@ class PersonalAccessTokenAdmin(TokenDisplay, TokenAdminBase):
 
     list_display = (
         "owner",
-        "name",
-        "type",
-        "status_badge",
-        "display_prefix",
+        "name_and_prefix",
+        "access",
+        "status_and_expiry",
         "created",
-        "expires",
         "last_used",
-        "ip_restriction_display",
     )
-    list_display_links = ("name",)
+    list_display_links = ("name_and_prefix",)
     list_select_related = ("user",)
     list_filter = (
         StatusFilter,
@@ -108,7 +105,7 @@ class PersonalAccessTokenAdmin(TokenDisplay, TokenAdminBase):
             OwnerFilter.parameter_name,
             token.user.pk,
             "Only this user's tokens",
-            token.user.get_username(),
+            breakable(token.user.get_username(), ".@"),
         )
 
     @admin.display(description="owner")
