@@ -37,12 +37,19 @@ def readme_block(lead: str) -> str:
 
 ONE_LINE = readme_block("or to its `urls.py`:")
 OWN_CLASS = readme_block("your own:")
+SUBCLASS = readme_block("To add a column:")
 
 
 def run_django(settings: str, code: str) -> str:
-    """Run ``code`` in a fresh process, after django.setup() with ``settings``."""
+    """Run ``code`` in a fresh process, after django.setup() with ``settings``;
+    what it prints."""
+    # SQLite in memory: a database of its own, whatever this run uses.
     environment = {
-        **{key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")},
+        **{
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith("DJANGO_") and key != "DATABASE_URL"
+        },
         "DJANGO_SETTINGS_MODULE": settings,
     }
     script = "import django\ndjango.setup()\n" + textwrap.dedent(code)
@@ -104,6 +111,31 @@ def test_readmes_user_admin_class_shows_the_inline(make_staff: Callable[..., Use
     inlines = site.get_model_admin(User).get_inline_instances(request, request.user)
 
     assert [type(inline) for inline in inlines] == [PersonalAccessTokenInline]
+
+
+def test_readmes_subclass_adds_its_column_to_the_list() -> None:
+    output = run_django(
+        "tests.settings",
+        SUBCLASS
+        + """
+from django.db import connection
+from django.test import Client
+from django.test.utils import setup_test_environment
+setup_test_environment()
+connection.creation.create_test_db(verbosity=0)
+from django.contrib.auth.models import User
+root = User.objects.create_superuser("root", "root@example.com", "root-password")
+owner = User.objects.create_user("alice", "alice@example.com")
+PersonalAccessToken.objects.provision(owner, name="ci")
+client = Client()
+client.force_login(root)
+page = client.get("/admin/django_pat/personalaccesstoken/?o=7")
+html = page.content.decode()
+cell = '<td class="field-owner_email">alice@example.com</td>'
+print(page.status_code, ">Email<" in html, cell in html)
+""",
+    )
+    assert output.splitlines() == ["200 True True"]
 
 
 def test_attaching_is_idempotent_and_changes_no_class() -> None:
