@@ -12,7 +12,9 @@ from django.contrib import admin as django_admin
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Group, Permission, User
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -22,6 +24,7 @@ from django_pat.admin import (
     validate_provisioning_for,
 )
 from django_pat.admin import views as admin_views
+from django_pat.forms import ProvisionTokenForm
 from django_pat.models import PersonalAccessToken
 from tests.admin.conftest import (
     ADD,
@@ -437,3 +440,27 @@ def test_the_user_picker_falls_back_to_a_raw_id_without_a_searchable_user_admin(
     site.register(User, type("Searchless", (django_admin.ModelAdmin,), {}))
     assert token_admin.get_autocomplete_fields(request) == ()
     assert "admin-autocomplete" in superuser_client.get(ADD).content.decode()
+
+
+def test_the_form_without_a_requester_refuses_every_owner(user: User) -> None:
+    form = ProvisionTokenForm({"user": user.pk, "name": "nobody asked", "type": "read_only"})
+
+    assert not form.is_valid()
+    assert "holds permissions you do not" in form.errors["user"][0]
+    assert not PersonalAccessToken.objects.exists()
+
+
+def test_the_form_outside_the_admin_provisions_in_validating_and_saves_nothing_more(
+    user: User,
+) -> None:
+    form = ProvisionTokenForm(
+        {"user": user.pk, "name": "my own", "type": "read_only"}, requester=user
+    )
+
+    assert form.is_valid(), form.errors
+    with CaptureQueriesContext(connection) as queries:
+        token = form.save()
+    assert len(queries) == 0
+    assert PersonalAccessToken.objects.get() == token
+    assert form.secret is not None
+    assert tokens.digest(form.secret) == token.digest
