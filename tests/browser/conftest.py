@@ -4,7 +4,9 @@ pytest-django's live server (which serves the static files too).
 On top of ``browser`` (tests/conftest.py): ``page`` (a fresh context on the
 live server per test, failing the test on a JavaScript error or a static file
 that does not load), ``log_in(page, user)`` (a session cookie, no form) and
-``log_in_with_form(page, username, password)`` (the admin's login form).
+``log_in_with_form(page, username, password)`` (the admin's login form);
+``demo_tokens()`` makes a few users' tokens in every state, as pictured in
+README.
 """
 
 from __future__ import annotations
@@ -12,16 +14,19 @@ from __future__ import annotations
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.test import Client
+from django.utils import timezone
 
+from django_pat.models import PersonalAccessToken
 from tests.conftest import TIMEOUT_MS
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import User
     from playwright.sync_api import Browser, Page
     from pytest_django.live_server_helper import LiveServer
 
@@ -74,6 +79,46 @@ def log_in_with_form() -> Callable[[Page, str, str], None]:
         page.wait_for_url("**/admin/")
 
     return log_in
+
+
+HOUR = timedelta(hours=1)
+DAY = timedelta(days=1)
+
+
+def demo_tokens() -> None:
+    """A few users' tokens in every state, with realistic dates."""
+    now = timezone.now()
+    people = {
+        name: User.objects.create_user(name, f"{name}@example.com")
+        for name in ("alice", "bob", "carol", "ci-bot")
+    }
+    rows = [
+        # owner, name, type, IP restriction, created days ago, last used, state
+        ("alice", "laptop", "read_write", "", 2, timedelta(minutes=3), None),
+        ("alice", "deploy from CI", "read_only", "10.0.0.0/8,2001:db8::/32", 20, HOUR, None),
+        ("bob", "grafana dashboard", "read_only", "192.0.2.10", 86, 2 * DAY, None),
+        ("bob", "old backup script", "read_write", "", 200, 120 * DAY, "revoked"),
+        ("carol", "data export", "read_only", "", 120, 95 * DAY, "expired"),
+        ("ci-bot", "release pipeline", "read_write", "198.51.100.0/24", 40, 6 * DAY, None),
+        ("carol", "terraform", "read_write", "", 1, None, None),
+    ]
+    for owner, name, type_, ip, age, used, state in rows:
+        token, _ = PersonalAccessToken.objects.provision(
+            people[owner], name=name, type=type_, ip_restriction=ip
+        )
+        created = now - timedelta(days=age, hours=age % 7)
+        expire = created + timedelta(days=90)
+        if state == "expired":
+            expire = now - timedelta(days=30)
+        PersonalAccessToken.objects.filter(pk=token.pk).update(
+            created_at=created,
+            expire_at=expire,
+            last_used_at=now - used if used else None,
+        )
+        if state == "revoked":
+            token.revoke()
+    # Deactivated once its token exists: an inactive user cannot be given one.
+    User.objects.filter(username="ci-bot").update(is_active=False)
 
 
 def api_status(live_server: LiveServer, secret: str, method: str = "GET") -> int:

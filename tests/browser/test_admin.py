@@ -11,7 +11,7 @@ import pytest
 from django.contrib.auth.models import User
 
 from django_pat.models import PersonalAccessToken
-from tests.browser.conftest import api_status
+from tests.browser.conftest import api_status, demo_tokens
 
 # Collected only where Playwright is installed (the dev extra); the fixtures
 # skip, saying how to install Chromium, where the browser is missing.
@@ -35,6 +35,42 @@ LogIn = Callable[["Page", User], None]
 
 def token_row(page: Page, token: PersonalAccessToken) -> object:
     return page.locator("#result_list tbody tr", has_text=token.display_prefix)
+
+
+@pytest.mark.parametrize(
+    "ordering",
+    [
+        pytest.param("", id="newest first"),
+        # Each sorted column's heading makes room for its sort buttons.
+        pytest.param("?o=-5.1.6", id="sorted by three columns"),
+    ],
+)
+def test_the_list_fits_a_1280_pixel_window_with_the_navigation_open(
+    page: Page, make_staff: MakeStaff, log_in: LogIn, ordering: str
+) -> None:
+    demo_tokens()
+    long_owner = User.objects.create_user("margaret.hamilton@example.com")
+    PersonalAccessToken.objects.provision(
+        long_owner,
+        name="nightly backup of the billing database",
+        ip_restriction="2001:db8:1234:5678::/64,198.51.100.0/24,203.0.113.0/24",
+    )
+    log_in(page, make_staff("root", superuser=True))
+
+    page.goto(CHANGELIST + ordering)
+
+    assert page.viewport_size == {"width": 1280, "height": 900}
+    expect(page.locator("#nav-sidebar")).to_be_visible()
+    expect(page.locator("#result_list tbody tr")).to_have_count(8)
+    table, results, document = page.evaluate(
+        """() => [
+            document.querySelector('#result_list').scrollWidth,
+            document.querySelector('#changelist-form .results').clientWidth,
+            document.documentElement.scrollWidth,
+        ]"""
+    )
+    assert table <= results, f"the table is {table} px wide in {results} px: it scrolls"
+    assert document <= 1280
 
 
 def test_staff_logs_in_and_sees_the_token_but_never_its_secret(

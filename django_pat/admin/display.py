@@ -1,0 +1,152 @@
+"""How a token's fields read in the admin: a badge for its status, moments
+as "how long ago" with the exact time on hover, "never" and "any address"
+set apart. Shared by the token list, a token's page and the user inline."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from django.contrib import admin
+from django.utils import formats, timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.timesince import timesince, timeuntil
+from django.utils.timezone import localtime
+
+from ..models import PersonalAccessToken
+
+__all__ = ["STATUS_LABELS", "TokenDisplay", "breakable"]
+
+STATUS_LABELS = {
+    "active": "active",
+    "revoked": "revoked",
+    "expired": "expired",
+    "user_inactive": "user inactive",
+}
+
+
+class TokenDisplay:
+    """Columns shared by the token list, its detail page and the user inline."""
+
+    @admin.display(description="status")
+    def status_badge(self, token: PersonalAccessToken) -> str:
+        status = token.status
+        return format_html(
+            '<span class="pat-status pat-status-{}">{}</span>', status, STATUS_LABELS[status]
+        )
+
+    @admin.display(description="created", ordering="created_at")
+    def created(self, token: PersonalAccessToken) -> str:
+        return moment(token.created_at, formats.date_format(localtime(token.created_at), "Y-m-d"))
+
+    @admin.display(description="expires", ordering="expire_at")
+    def expires(self, token: PersonalAccessToken) -> str:
+        return relative(token.expire_at) if token.expire_at else muted("never")
+
+    @admin.display(description="last used", ordering="last_used_at")
+    def last_used(self, token: PersonalAccessToken) -> str:
+        return relative(token.last_used_at) if token.last_used_at else muted("never")
+
+    @admin.display(description="created")
+    def created_exactly(self, token: PersonalAccessToken) -> str:
+        return exactly(token.created_at)
+
+    @admin.display(description="expires")
+    def expires_exactly(self, token: PersonalAccessToken) -> str:
+        return exactly(token.expire_at) if token.expire_at else muted("never")
+
+    @admin.display(description="last used")
+    def last_used_exactly(self, token: PersonalAccessToken) -> str:
+        return exactly(token.last_used_at) if token.last_used_at else muted("never")
+
+    @admin.display(description="revoked")
+    def revoked_exactly(self, token: PersonalAccessToken) -> str:
+        return exactly(token.revoked_at) if token.revoked_at else muted("no")
+
+    @admin.display(description="IP restriction")
+    def ip_restriction_display(self, token: PersonalAccessToken) -> str:
+        if not token.ip_restriction:
+            return muted("any address")
+        # A space after each comma lets a long list wrap.
+        return ", ".join(token.ip_restriction.split(","))
+
+    # Two facts to a cell, so that the list fits a 1280-pixel-wide window
+    # with the admin's navigation open.
+
+    @admin.display(description="name", ordering="name")
+    def name_and_prefix(self, token: PersonalAccessToken) -> str:
+        """The name, and beneath it the display prefix that tells the token by sight."""
+        return format_html('{}<span class="pat-prefix">{}</span>', token.name, token.display_prefix)
+
+    @admin.display(description="status")
+    def status_and_expiry(self, token: PersonalAccessToken) -> str:
+        """The status, and beneath it since or until when: revoked or expired
+        how long ago, or when it expires."""
+        status = token.status
+        when: str
+        if status == "revoked" and token.revoked_at is not None:
+            when = format_html("revoked {}", relative(token.revoked_at))
+        elif token.expire_at is None:
+            when = "never expires"
+        elif status == "expired":
+            when = format_html("expired {}", relative(token.expire_at))
+        else:
+            when = format_html("expires {}", relative(token.expire_at))
+        return format_html('{}<span class="pat-when">{}</span>', self.status_badge(token), when)
+
+    @admin.display(description="access", ordering="type")
+    def access(self, token: PersonalAccessToken) -> str:
+        """What the token may do (its type), and from where (its IP restriction)."""
+        where: str
+        if token.ip_restriction:
+            networks = token.ip_restriction.split(",")
+            where = format_html_join(", ", "{}", ((breakable(n, ":"),) for n in networks))
+        else:
+            where = "any address"
+        return format_html('{}<span class="pat-from">from {}</span>', token.type, where)
+
+
+def breakable(text: str, after: str) -> str:
+    """``text`` that may wrap after each of the characters ``after``: an email
+    address after "." and "@", an IPv6 address after ":"."""
+    chars = re.escape(after)
+    parts = re.split(f"(?<=[{chars}])(?![{chars}])", text)
+    return format_html_join(mark_safe("<wbr>"), "{}", ((part,) for part in parts))
+
+
+def muted(text: str) -> str:
+    return format_html('<span class="pat-muted">{}</span>', text)
+
+
+def moment(value: datetime, text: str) -> str:
+    """``text`` about a moment, with the exact time on hover."""
+    return format_html(
+        '<time datetime="{}" title="{}">{}</time>',
+        value.isoformat(),
+        formats.date_format(localtime(value), "DATETIME_FORMAT"),
+        text,
+    )
+
+
+def relative(value: datetime) -> str:
+    return moment(value, _relative_text(value))
+
+
+def exactly(value: datetime) -> str:
+    exact = formats.date_format(localtime(value), "DATETIME_FORMAT")
+    return format_html(
+        '<time datetime="{}">{}</time> <span class="pat-muted">({})</span>',
+        value.isoformat(),
+        exact,
+        _relative_text(value),
+    )
+
+
+def _relative_text(value: datetime) -> str:
+    now = timezone.now()
+    if abs(now - value) < timedelta(minutes=1):
+        return "just now" if value <= now else "in under a minute"
+    if value <= now:
+        return f"{timesince(value, now, depth=1)} ago"
+    return f"in {timeuntil(value, now, depth=1)}"
