@@ -15,6 +15,10 @@ The rest is the evidence that django-pat holds on what users run:
 * ``matrix``: the suite on Python 3.11 with Django 5.2 LTS and on Python 3.13
   with the newest Django 6, each on SQLite and PostgreSQL, in virtual
   environments of their own under ``.nox/`` (kept between runs);
+* ``minimum``: the suite on Python 3.10, the lowest supported, with the lowest
+  version of every dependency (and of the example site's) that pyproject.toml
+  allows, on SQLite and PostgreSQL, in a virtual environment under ``.nox/``
+  (kept too);
 * ``load``: the example site under gunicorn, hammered by 32 client threads
   over several users; fails on any 5xx, any request a revoked token got
   through, or, on PostgreSQL, more server connections than the pools hold;
@@ -35,6 +39,13 @@ from pathlib import Path
 
 import nox
 from packaging.metadata import Metadata
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pytest brings tomli to Python 3.10
+    import tomli as tomllib
 
 nox.options.default_venv_backend = "none"
 nox.options.error_on_missing_interpreters = True
@@ -47,6 +58,8 @@ DATABASES = {"sqlite": "sqlite://:memory:", "postgres": POSTGRES_URL}
 # Two corners of what users run: Python 3.11 with the LTS Django, and Python
 # 3.13 with the newest Django 6 release on the index.
 MATRIX = [("3.11", "5.2", "django>=5.2,<5.3"), ("3.13", "6", "django>=6,<7")]
+# The lowest Python supported, for the lowest versions of the dependencies.
+MINIMUM_PYTHON = "3.10"
 
 
 def _find_pyenv_pythons() -> None:
@@ -104,6 +117,36 @@ def matrix(session: nox.Session, django: str, requirement: str) -> None:
         )
     session.install("--quiet", "-e", ".[dev]", requirement)
     _suite(session, ["django"])
+
+
+@nox.session(python=MINIMUM_PYTHON, venv_backend="venv", reuse_venv=True)
+def minimum(session: nox.Session) -> None:
+    """The suite on the lowest Python with the lowest dependencies allowed.
+
+    Each of pyproject.toml's ``dependencies``, and of the ``example`` extra
+    (the example site, PostgreSQL and Redis, which the suite runs too), at the
+    lowest version it allows, on SQLite and PostgreSQL: the floors it states
+    are floors the suite passed on. The test tools come at their newest.
+    """
+    floors = _floors()
+    session.install("--quiet", "-e", ".[dev]", *(str(floor) for floor in floors))
+    _suite(session, [floor.name for floor in floors])
+
+
+def _floors() -> list[Requirement]:
+    """``name==lowest`` for each of pyproject.toml's ``dependencies`` and
+    ``example`` extra."""
+    with Path("pyproject.toml").open("rb") as file:
+        project = tomllib.load(file)["project"]
+    floors = []
+    for line in project["dependencies"] + project["optional-dependencies"]["example"]:
+        requirement = Requirement(line)
+        lowest = [s.version for s in requirement.specifier if s.operator in {">=", "==", "~="}]
+        if len(lowest) != 1:
+            raise ValueError(f"{line!r} in pyproject.toml states no single lowest version")
+        requirement.specifier = SpecifierSet(f"=={lowest[0]}")
+        floors.append(requirement)
+    return floors
 
 
 def _suite(session: nox.Session, shown: list[str]) -> None:

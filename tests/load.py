@@ -4,8 +4,8 @@
 (or ``--database sqlite``) migrates a scratch database (for PostgreSQL a new
 database named after the given one with ``_load`` appended, dropped at the
 end), makes ``--users`` users with one long-lived token each, starts gunicorn
-on a free port of 127.0.0.1, and lets ``--clients`` threads send ``--requests``
-requests between them, mixing:
+on a free port of 127.0.0.1, and lets ``--clients`` threads (32 unless told) send
+``--requests`` requests between them, mixing:
 
 * ``use``: a child token reads itself (``GET .../{id}``, Bearer child);
 * ``list``: the user's active tokens (``GET ...?active=true&limit=50``);
@@ -17,9 +17,10 @@ Child tokens are shared between the clients of a user, so revocations race
 with uses of the same token. The run fails (exit status 1) on any 5xx, any
 connection error, any status outside what each operation may answer, any
 request with a token that got through although it started after the revoke of
-that token had returned, any 401 for a token nobody had started to revoke, and
-on a final state that differs from what the clients did. It prints the
-throughput and the latency of each operation.
+that token had returned, any 401 for a token nobody had started to revoke, on
+a final state that differs from what the clients did, and, on PostgreSQL, when
+the site held more server connections than its workers' pools allow. It
+prints the throughput and the latency of each operation.
 
 The secrets stay in this process's memory: nothing here prints or logs one.
 """
