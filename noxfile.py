@@ -15,10 +15,15 @@ The rest is the evidence that django-pat holds on what users run:
 * ``matrix``: the suite on Python 3.11 with Django 5.2 LTS and on Python 3.13
   with the newest Django 6, each on SQLite and PostgreSQL, in virtual
   environments of their own under ``.nox/`` (kept between runs);
-* ``load``: the example site under gunicorn, hammered by several users and
-  client threads; fails on any 5xx or any request a revoked token got through;
-* ``package``: builds the wheel and sdist and installs the wheel into a fresh
-  virtual environment.
+* ``minimum``: the suite on Python 3.10, the lowest supported, with the lowest
+  version of every dependency (and of the example site's) that pyproject.toml
+  allows, on SQLite and PostgreSQL, in a virtual environment under ``.nox/``
+  (kept too);
+* ``load``: the example site under gunicorn, hammered by 32 client threads
+  over several users; fails on any 5xx, any request a revoked token got
+  through, or, on PostgreSQL, more server connections than the pools hold;
+* ``package``: builds the wheel and sdist, checks the metadata PyPI shows, and
+  installs the wheel into a fresh virtual environment.
 
 ``.venv/bin/nox -s "tests(database='sqlite')"`` runs one session; ``-t quick``
 runs lint, tests and coverage; arguments after ``--`` go to pytest.
@@ -29,9 +34,18 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+import zipfile
 from pathlib import Path
 
 import nox
+from packaging.metadata import Metadata
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pytest brings tomli to Python 3.10
+    import tomli as tomllib
 
 nox.options.default_venv_backend = "none"
 nox.options.error_on_missing_interpreters = True
@@ -44,6 +58,8 @@ DATABASES = {"sqlite": "sqlite://:memory:", "postgres": POSTGRES_URL}
 # Two corners of what users run: Python 3.11 with the LTS Django, and Python
 # 3.13 with the newest Django 6 release on the index.
 MATRIX = [("3.11", "5.2", "django>=5.2,<5.3"), ("3.13", "6", "django>=6,<7")]
+# The lowest Python supported, for the lowest versions of the dependencies.
+MINIMUM_PYTHON = "3.10"
 
 
 def _find_pyenv_pythons() -> None:
@@ -100,7 +116,46 @@ def matrix(session: nox.Session, django: str, requirement: str) -> None:
             "environment, which the tests sessions ran on both databases"
         )
     session.install("--quiet", "-e", ".[dev]", requirement)
-    versions = "import sys, django; print('Python', sys.version, '/ Django', django.__version__)"
+    _suite(session, ["django"])
+
+
+@nox.session(python=MINIMUM_PYTHON, venv_backend="venv", reuse_venv=True)
+def minimum(session: nox.Session) -> None:
+    """The suite on the lowest Python with the lowest dependencies allowed.
+
+    Each of pyproject.toml's ``dependencies``, and of the ``example`` extra
+    (the example site, PostgreSQL and Redis, which the suite runs too), at the
+    lowest version it allows, on SQLite and PostgreSQL: the floors it states
+    are floors the suite passed on. The test tools come at their newest.
+    """
+    floors = _floors()
+    session.install("--quiet", "-e", ".[dev]", *(str(floor) for floor in floors))
+    _suite(session, [floor.name for floor in floors])
+
+
+def _floors() -> list[Requirement]:
+    """``name==lowest`` for each of pyproject.toml's ``dependencies`` and
+    ``example`` extra."""
+    with Path("pyproject.toml").open("rb") as file:
+        project = tomllib.load(file)["project"]
+    floors = []
+    for line in project["dependencies"] + project["optional-dependencies"]["example"]:
+        requirement = Requirement(line)
+        lowest = [s.version for s in requirement.specifier if s.operator in {">=", "==", "~="}]
+        if len(lowest) != 1:
+            raise ValueError(f"{line!r} in pyproject.toml states no single lowest version")
+        requirement.specifier = SpecifierSet(f"=={lowest[0]}")
+        floors.append(requirement)
+    return floors
+
+
+def _suite(session: nox.Session, shown: list[str]) -> None:
+    """The suite in the session's own environment, on SQLite and PostgreSQL,
+    after printing the Python and the ``shown`` distributions' versions."""
+    versions = (
+        "import sys; from importlib.metadata import version; "
+        f"print('Python', sys.version.split()[0], *(f'/ {{n}} {{version(n)}}' for n in {shown!r}))"
+    )
     session.run("python", "-c", versions)
     for database in DATABASES:
         session.log(f"The suite on {database}")
@@ -131,8 +186,25 @@ def package(session: nox.Session) -> None:
         dist = Path(scratch, "dist")
         session.run(PYTHON, "-m", "build", "--outdir", str(dist), ".")
         wheel = next(dist.glob("*.whl"))
+        _check_metadata(session, wheel)
         venv = Path(scratch, "venv")
         session.run(PYTHON, "-m", "venv", str(venv))
         python = str(venv / "bin" / "python")
         session.run(python, "-m", "pip", "install", "--quiet", str(wheel))
         session.run(python, str(Path("tests", "check_installed_package.py")))
+
+
+def _check_metadata(session: nox.Session, wheel: Path) -> None:
+    """The wheel's metadata is valid, and PyPI knows every classifier in it
+    (an upload with one it does not know is refused)."""
+    from trove_classifiers import classifiers, deprecated_classifiers
+
+    with zipfile.ZipFile(wheel) as archive:
+        (name,) = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
+        raw = archive.read(name).decode()
+    metadata = Metadata.from_email(raw, validate=True)
+    unknown = [c for c in metadata.classifiers or [] if c not in classifiers]
+    deprecated = [c for c in metadata.classifiers or [] if c in deprecated_classifiers]
+    if unknown or deprecated:
+        session.error(f"classifiers PyPI refuses: {unknown}; deprecated: {deprecated}")
+    session.log(f"{metadata.name} {metadata.version}: {metadata.summary}")

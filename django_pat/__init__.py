@@ -1,3 +1,3 @@
 """Personal access tokens for Django and Django REST framework."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0.dev0"

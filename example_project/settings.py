@@ -63,9 +63,35 @@ TEMPLATES = [
 
 DATABASES = {
     "default": dj_database_url.config(
-        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}", conn_max_age=60, conn_health_checks=True
+        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}", conn_health_checks=True
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # One pool of connections per process, whichever server runs the site.
+    # runserver starts a thread per connection and an ASGI server runs Django's
+    # sync code in a thread per request, so a connection kept per thread
+    # (CONN_MAX_AGE > 0) is one more server connection for every thread that
+    # ever ran: 32 clients for 5 s left 153 open under runserver and 219 under
+    # gunicorn's ASGI worker, more than PostgreSQL's default max_connections
+    # (100), past which a request that needs a new one is a 500. CONN_MAX_AGE
+    # = 0 alone would open (and pay for) a connection per request, as many at
+    # once as there are requests in flight. With Django's pool a request borrows a
+    # connection and gives it back when it ends (the pool wants CONN_MAX_AGE = 0 for that): a
+    # process holds at most max_size connections, whatever the server and the
+    # number of clients, and a request that finds them all busy waits up to
+    # `timeout` seconds for one. CONN_HEALTH_CHECKS has the pool check a
+    # connection before lending it, so connections the server dropped (a
+    # restart, a failover) cost no request. tests/test_example_servers.py holds
+    # the site to this under runserver and ASGI, tests/load.py under gunicorn.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": 10,
+        "timeout": 10,
+    }
+    # A server that does not answer is given up on after 5 s (libpq would
+    # wait forever): the request gets a 503 at once instead of hanging.
+    DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", 5)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Take the write lock when a transaction starts, so that concurrent
     # provisioning waits its turn instead of failing with "database is locked";
@@ -78,10 +104,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
     )
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # A server that does not answer is given up on after 5 s (libpq would
-    # wait forever): the request gets a 503 at once instead of hanging.
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 
 if os.environ.get("REDIS_URL"):
     CACHES = {

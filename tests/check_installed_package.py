@@ -1,9 +1,10 @@
 """Run by ``nox -s package`` with the Python of a fresh venv holding only the
-built wheel: the package imports, ships its migration and type marker, and a
-token made with it authenticates, in a project that is not this repository."""
+built wheel: it is the distribution README installs, with what PyPI's page
+shows; the package imports, ships its migration and type marker, and a token
+made with it authenticates, in a project that is not this repository."""
 
 import sys
-from importlib import resources
+from importlib import metadata, resources
 from pathlib import Path
 
 import django
@@ -11,6 +12,26 @@ from django.conf import settings
 
 here = Path(__file__).resolve().parent.parent
 sys.path = [p for p in sys.path if Path(p or ".").resolve() != here]
+
+DISTRIBUTION = "django-personal-access-tokens"
+import django_pat  # noqa: E402
+
+about = metadata.metadata(DISTRIBUTION)
+assert about["Name"] == DISTRIBUTION, about["Name"]
+assert about["Version"] == django_pat.__version__, (about["Version"], django_pat.__version__)
+# The import package comes from this distribution and no other.
+assert metadata.packages_distributions()["django_pat"] == [DISTRIBUTION]
+assert about["Requires-Python"] == ">=3.10", about["Requires-Python"]
+assert about["License-Expression"] == "BSD-3-Clause", about["License-Expression"]
+assert about["Summary"].startswith("Personal access tokens for Django"), about["Summary"]
+assert about["Description-Content-Type"] == "text/markdown", about["Description-Content-Type"]
+assert about.get_payload().startswith(f"# {DISTRIBUTION}\n"), "README is not the description"
+urls = dict(url.split(", ", 1) for url in about.get_all("Project-URL") or [])
+assert {"Homepage", "Documentation"} <= set(urls), urls
+assert all(url.startswith("https://") for url in urls.values()), urls
+classifiers = about.get_all("Classifier") or []
+assert "Framework :: Django :: 5.2" in classifiers, classifiers
+assert "Typing :: Typed" in classifiers, classifiers
 
 package = resources.files("django_pat")
 assert package.joinpath("py.typed").is_file(), "py.typed is missing from the wheel"

@@ -4,8 +4,8 @@
 (or ``--database sqlite``) migrates a scratch database (for PostgreSQL a new
 database named after the given one with ``_load`` appended, dropped at the
 end), makes ``--users`` users with one long-lived token each, starts gunicorn
-on a free port of 127.0.0.1, and lets ``--clients`` threads send ``--requests``
-requests between them, mixing:
+on a free port of 127.0.0.1, and lets ``--clients`` threads (32 unless told) send
+``--requests`` requests between them, mixing:
 
 * ``use``: a child token reads itself (``GET .../{id}``, Bearer child);
 * ``list``: the user's active tokens (``GET ...?active=true&limit=50``);
@@ -17,9 +17,10 @@ Child tokens are shared between the clients of a user, so revocations race
 with uses of the same token. The run fails (exit status 1) on any 5xx, any
 connection error, any status outside what each operation may answer, any
 request with a token that got through although it started after the revoke of
-that token had returned, any 401 for a token nobody had started to revoke, and
-on a final state that differs from what the clients did. It prints the
-throughput and the latency of each operation.
+that token had returned, any 401 for a token nobody had started to revoke, on
+a final state that differs from what the clients did, and, on PostgreSQL, when
+the site held more server connections than its workers' pools allow. It
+prints the throughput and the latency of each operation.
 
 The secrets stay in this process's memory: nothing here prints or logs one.
 """
@@ -127,6 +128,58 @@ def scratch_database(database: str, directory: Path, suffix: str = "load") -> It
             )
 
 
+class ConnectionCount:
+    """The most server connections to one PostgreSQL database seen while it runs.
+
+    A thread counts the database's client backends in ``pg_stat_activity``
+    every few milliseconds, over a connection of its own to the ``postgres``
+    database, which is not counted."""
+
+    def __init__(self, database_url: str, interval: float = 0.02) -> None:
+        parts = urlsplit(database_url)
+        self.name = parts.path.lstrip("/")
+        self.admin = urlunsplit(parts._replace(path="/postgres"))
+        self.interval = interval
+        self.peak = 0
+        self.samples = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._count, name="connection-count")
+
+    def _count(self) -> None:
+        import psycopg  # the example extra installs it
+
+        with psycopg.connect(self.admin, autocommit=True) as connection:
+            while not self._stop.is_set():
+                row = connection.execute(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE datname = %s AND backend_type = 'client backend'",
+                    [self.name],
+                ).fetchone()
+                self.peak = max(self.peak, row[0] if row else 0)
+                self.samples += 1
+                self._stop.wait(self.interval)
+
+    def __enter__(self) -> ConnectionCount:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def pool_size(database_url: str) -> int | None:
+    """The most connections the example site's pool opens in one process on
+    ``database_url``; None without a pool."""
+    code = (
+        "from django.conf import settings; import json; "
+        "print(json.dumps(settings.DATABASES['default']['OPTIONS'].get('pool')))"
+    )
+    environment = production_environment(database_url)
+    pool = json.loads(manage(environment, "shell", "--verbosity", "0", "-c", code))
+    return None if not pool else int(pool["max_size"])
+
+
 @dataclass
 class Site:
     """The example site served by gunicorn; ``base`` is host:port."""
@@ -157,20 +210,27 @@ def manage(environment: dict[str, str], *arguments: str) -> str:
 
 @contextlib.contextmanager
 def serve(
-    database_url: str, directory: Path, *, workers: int = 2, threads: int = 4
+    database_url: str, directory: Path, *, workers: int = 2, threads: int = 4, asgi: bool = False
 ) -> Iterator[Site]:
-    """Serve the example site from ``database_url`` (migrated) with gunicorn."""
+    """Serve the example site from ``database_url`` (migrated) with gunicorn:
+    WSGI with its gthread worker, or ASGI with its asgi worker."""
     environment = production_environment(database_url)
     port = free_port()
     log = directory / "gunicorn.log"
+    if asgi:
+        # Django's sync views run in a thread per request under ASGI.
+        application = ["example_project.asgi:application", "--worker-class", "asgi"]
+    else:
+        application = [
+            "example_project.wsgi:application", "--worker-class", "gthread",
+            "--threads", str(threads),
+        ]  # fmt: skip
     with log.open("wb") as output:
         process = subprocess.Popen(  # noqa: S603
             [
-                sys.executable, "-m", "gunicorn", "example_project.wsgi:application",
+                sys.executable, "-m", "gunicorn", *application,
                 "--bind", f"127.0.0.1:{port}",
                 "--workers", str(workers),
-                "--threads", str(threads),
-                "--worker-class", "gthread",
                 "--keep-alive", "75",
                 "--timeout", "60",
             ],
@@ -482,21 +542,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database", default="sqlite", help="'sqlite' or a postgres:// URL")
     parser.add_argument("--requests", type=int, default=4000)
     parser.add_argument("--users", type=int, default=4)
-    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    label = "SQLite" if args.database == "sqlite" else "PostgreSQL"
+    postgres = args.database != "sqlite"
+    label = "PostgreSQL" if postgres else "SQLite"
     with (
         tempfile.TemporaryDirectory() as scratch,
         scratch_database(args.database, Path(scratch)) as database_url,
     ):
         secrets = prepare(database_url, args.users, Path(scratch))
         with serve(database_url, Path(scratch), workers=args.workers, threads=args.threads) as site:
-            results, elapsed, sent = run(
-                site, secrets, requests=args.requests, clients=args.clients, seed=args.seed
-            )
+            with ConnectionCount(database_url) if postgres else contextlib.nullcontext() as count:
+                results, elapsed, sent = run(
+                    site, secrets, requests=args.requests, clients=args.clients, seed=args.seed
+                )
+            if count is not None:
+                check_connections(count, pool_size(database_url), args.workers, results)
             print(
                 report(
                     results,
@@ -509,6 +573,20 @@ def main(argv: list[str] | None = None) -> int:
             if results.failures:
                 print("gunicorn's log, last lines:\n" + site.log_tail(), file=sys.stderr)
     return 1 if results.failures else 0
+
+
+def check_connections(
+    count: ConnectionCount, pool: int | None, workers: int, results: Results
+) -> None:
+    """Each worker process may hold its pool's connections, and no more."""
+    print(
+        f"PostgreSQL: at most {count.peak} server connections during the run "
+        f"({workers} workers, a pool of {pool} connections each)"
+    )
+    if pool is None:
+        results.fail("the example site has no connection pool on PostgreSQL")
+    elif not 0 < count.peak <= workers * pool:
+        results.fail(f"{count.peak} server connections; the limit is {workers} x {pool}")
 
 
 if __name__ == "__main__":

@@ -438,8 +438,8 @@ def test_connection_terminated_mid_request_is_a_json_503(user, token, client_for
 
 @pytest.mark.postgres
 def test_example_site_carries_on_when_the_database_drops_its_connections(tmp_path):
-    """The example site keeps connections open (CONN_MAX_AGE) and checks them
-    before each request (CONN_HEALTH_CHECKS): after the database drops every
+    """The example site keeps connections open in a pool, which checks each one
+    before lending it (CONN_HEALTH_CHECKS): after the database drops every
     connection (a restart, a failover), requests go on without a single error."""
     with load.scratch_database(os.environ["DATABASE_URL"], tmp_path, "faults") as url:
         (secret,) = load.prepare(url, 1, tmp_path)

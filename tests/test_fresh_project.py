@@ -6,11 +6,18 @@ Schemathesis accepts, and Swagger UI that works with no internet."""
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import pty
 import re
+import select
+import shlex
 import subprocess
 import sys
+import termios
+import time
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -20,6 +27,8 @@ from tests.test_fuzzing import CONFIG, ST, TIMEOUT
 
 README = ROOT / "README.md"
 USERNAME = "alice"
+EMAIL = "alice@example.com"
+PASSWORD = "typed-at-the-prompt-4f2a"
 TOKEN_NAME = "my laptop"
 
 
@@ -29,11 +38,29 @@ def install_section() -> str:
     return text[start : text.index("\n## ", start + 1)]
 
 
-def block_after(section: str, lead: str) -> str:
+def block_after(section: str, lead: str, language: str = "python|bash") -> str:
     """The fenced code block that follows the line ``lead``."""
-    match = re.search(re.escape(lead) + r"\s*```(?:python|bash)\n(.*?)```", section, re.S)
+    match = re.search(re.escape(lead) + rf"\s*```(?:{language})\n(.*?)```", section, re.S)
     assert match, f"README has no code block after {lead!r}"
     return match.group(1)
+
+
+def console_commands() -> list[list[str]]:
+    """The commands README runs after "Then:", as argument lists, less comments."""
+    block = block_after(install_section(), "Then:", "console")
+    return [shlex.split(line[2:], comments=True) for line in block.splitlines() if line[:2] == "$ "]
+
+
+def manage_steps() -> list[list[str]]:
+    """README's ``python manage.py ...`` commands in order, less ``python``."""
+    return [c[1:] for c in console_commands() if c[:2] == ["python", "manage.py"]]
+
+
+def command(name: str) -> list[str]:
+    """README's ``python manage.py <name> ...`` command, less ``python``."""
+    found = [step for step in manage_steps() if step[1] == name]
+    assert len(found) == 1, f"README runs 'python manage.py {name}' {len(found)} times"
+    return found[0]
 
 
 def clean_environment() -> dict[str, str]:
@@ -59,6 +86,52 @@ def run(site: Path, *arguments: str, **extra_env: str) -> subprocess.CompletedPr
     return result
 
 
+def _controlling_terminal() -> None:
+    """In the child: a session of its own, with the terminal on stdin as its
+    controlling terminal, so that getpass reads it as it would a person's."""
+    os.setsid()
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
+def run_on_terminal(site: Path, arguments: list[str], answers: list[tuple[str, str]]) -> str:
+    """Run a command on a terminal as a person would, typing each answer once
+    its prompt has appeared; its output."""
+    primary, secondary = pty.openpty()
+    process = subprocess.Popen(  # noqa: S603
+        [sys.executable, *arguments],
+        cwd=site,
+        env=clean_environment(),
+        stdin=secondary,
+        stdout=secondary,
+        stderr=secondary,
+        preexec_fn=_controlling_terminal,
+    )
+    os.close(secondary)
+    output, pending = b"", list(answers)
+    deadline = time.monotonic() + TIMEOUT
+    try:
+        while time.monotonic() < deadline:
+            if not select.select([primary], [], [], 1)[0]:
+                continue
+            try:
+                chunk = os.read(primary, 4096)
+            except OSError:  # EIO: the command has exited and closed the terminal
+                break
+            if not chunk:
+                break
+            output += chunk
+            if pending and output.rstrip().endswith(pending[0][0].encode()):
+                os.write(primary, pending.pop(0)[1].encode() + b"\n")
+        assert process.wait(timeout=TIMEOUT) == 0, output.decode(errors="replace")
+    finally:
+        os.close(primary)
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert pending == [], output.decode(errors="replace")
+    return output.decode(errors="replace")
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
     site = tmp_path_factory.mktemp("fresh")
@@ -68,22 +141,20 @@ def site(tmp_path_factory) -> Path:
         settings.write("\n" + block_after(section, "In `settings.py`:"))
     with (site / "mysite" / "urls.py").open("a") as urls:
         urls.write("\n" + block_after(section, "In `urls.py`:"))
-    run(site, "manage.py", "migrate")
-    run(
-        site,
-        "manage.py",
-        "createsuperuser",
-        "--noinput",
-        f"--username={USERNAME}",
-        "--email=alice@example.com",
-        DJANGO_SUPERUSER_PASSWORD="not-a-real-password-1",
-    )
+    # Every step README takes before the token, as a person would take it.
+    steps = manage_steps()
+    for step in steps[: steps.index(command("pat_create"))]:
+        if step[1] == "createsuperuser":
+            typed = [("Password:", PASSWORD), ("Password (again):", PASSWORD)]
+            assert "Superuser created successfully." in run_on_terminal(site, step, typed)
+        else:
+            run(site, *step)
     return site
 
 
 @pytest.fixture(scope="module")
 def secret(site) -> str:
-    created = run(site, "manage.py", "pat_create", USERNAME, "--name", TOKEN_NAME)
+    created = run(site, *command("pat_create"))
     return created.stdout.strip()
 
 
@@ -93,12 +164,26 @@ def server(site):
         yield url
 
 
-def test_readme_names_the_commands_used_here():
-    section = install_section()
+def test_readme_installs_this_distribution():
+    (pip,) = [line for line in install_section().splitlines() if line.startswith("pip install")]
+    name = shlex.split(pip, comments=True)[2]
 
-    assert "pip install django-pat drf-spectacular-sidecar" in section
-    assert "python manage.py migrate" in section
-    assert f'python manage.py pat_create {USERNAME} --name "{TOKEN_NAME}"' in section
+    assert name == "django-personal-access-tokens"
+    assert metadata.metadata(name)["Name"] == name  # the distribution this suite runs
+    assert "pip install django-pat " not in README.read_text()
+
+
+def test_readme_makes_the_user_before_the_token():
+    steps = [step[1] for step in manage_steps()]
+
+    assert steps == ["migrate", "createsuperuser", "pat_create", "runserver"]
+    assert command("createsuperuser")[2:] == [
+        "--username",
+        USERNAME,
+        "--email",
+        "alice@example.com",
+    ]
+    assert command("pat_create")[2:] == [USERNAME, "--name", TOKEN_NAME]
 
 
 def test_check_passes(site):
