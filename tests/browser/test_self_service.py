@@ -8,7 +8,7 @@ import os
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -46,6 +46,16 @@ def create(page: Page, name: str, **fields: str) -> None:
     if "ip" in fields:
         page.get_by_label("IP restriction (optional)").fill(fields["ip"])
     page.get_by_role("button", name="Create token").click()
+
+
+def create_and_read_answer(page: Page, name: str, **fields: str) -> dict[str, Any]:
+    """Submit the form; the JSON body the API answered with."""
+    with page.expect_response(
+        lambda response: response.request.method == "POST" and "/api/" in response.url
+    ) as answer:
+        create(page, name, **fields)
+    body: dict[str, Any] = answer.value.json()
+    return body
 
 
 def test_whole_cycle_make_copy_use_see_used_revoke(
@@ -104,10 +114,16 @@ def test_validation_error_is_shown_next_to_its_field(page: Page, user: User, log
     log_in(page, user)
     page.goto(PAGE)
 
-    create(page, "office", ip="10.0.0.300")
+    answer = create_and_read_answer(page, "office", ip="10.0.0.300")
 
+    # The API's words, and only those: the page adds no wording of its own.
+    assert answer["errors"] == {
+        "ipRestriction": ["'10.0.0.300' is not a valid IP address or network"]
+    }
     error = page.locator("#pat-ipRestriction-error")
-    expect(error).to_have_text("'10.0.0.300' is not a valid IP address or network")
+    expect(error).to_be_visible()
+    assert error.text_content() == "'10.0.0.300' is not a valid IP address or network"
+    expect(page.locator("#pat-form-error")).to_be_hidden()
     field = page.get_by_label("IP restriction (optional)")
     expect(field).to_have_attribute("aria-invalid", "true")
     expect(field).to_be_focused()
@@ -122,9 +138,11 @@ def test_duplicate_name_error_names_the_token(
     log_in(page, user)
     page.goto(PAGE)
 
-    create(page, "ci")
+    answer = create_and_read_answer(page, "ci")
 
     expect(page.locator("#pat-name-error")).to_contain_text("already have an active token named")
+    assert page.locator("#pat-name-error").text_content() == " ".join(answer["errors"]["name"])
+    expect(page.locator("#pat-form-error")).to_be_hidden()
     expect(page.get_by_label("Name")).to_be_focused()
 
 
@@ -136,11 +154,13 @@ def test_throttling_is_reported_on_the_form(page: Page, user: User, log_in: LogI
         page.goto(PAGE)  # its list request uses up the one allowed
         expect(page.locator("#pat-list-status")).to_have_text("You have no tokens yet.")
 
-        create(page, "too soon")
+        answer = create_and_read_answer(page, "too soon")
 
+        assert answer["status"] == 429
         alert = page.locator("#pat-form-error")
         expect(alert).to_be_visible()
-        expect(alert).to_contain_text("Too many requests")
+        # The API's message as it is: no second wording of the page's own.
+        assert alert.text_content() == answer["message"]
     cache.clear()
 
 

@@ -40,9 +40,19 @@
     try {
       data = await response.json();
     } catch (error) {
-      data = { message: `The server answered ${response.status} without JSON.` };
+      // Not the API's JSON (a proxy's error page, say).
     }
-    return { ok: response.ok, status: response.status, data };
+    return { ok: response.ok && data !== null, status: response.status, data };
+  }
+
+  // What went wrong, in the API's own words: the page adds no wording of its
+  // own to a message the API gives, and has one of its own for when the
+  // answer carries none.
+  function messageOf(result) {
+    const message = result.data && result.data.message;
+    return typeof message === "string" && message
+      ? message
+      : `The server answered ${result.status} with no message.`;
   }
 
   // --- Errors next to the fields they concern -------------------------------
@@ -67,20 +77,23 @@
   function showErrors(result) {
     const errors = (result.data && result.data.errors) || {};
     let first = null;
+    let unplaced = Object.keys(errors).length === 0;
     for (const [field, messages] of Object.entries(errors)) {
-      const slot = $(`pat-${field}-error`);
-      if (!slot) continue;
+      const slot = FIELDS.includes(field) ? $(`pat-${field}-error`) : null;
+      if (!slot) {
+        unplaced = true;
+        continue;
+      }
       slot.textContent = messages.join(" ");
       slot.hidden = false;
       const input = inputFor(field);
-      if (input) {
-        input.setAttribute("aria-invalid", "true");
-        first = first || input;
-      }
+      input.setAttribute("aria-invalid", "true");
+      first = first || input;
     }
-    if (!first) {
-      const message = (result.data && result.data.message) || `Request failed (${result.status}).`;
-      formError.textContent = result.status === 429 ? `Too many requests: ${message}` : message;
+    // An error with no field of its own on the form (a 429, a field this
+    // form does not show): the API's message, which names every error.
+    if (unplaced) {
+      formError.textContent = messageOf(result);
       formError.hidden = false;
       formError.setAttribute("tabindex", "-1");
       formError.focus();
@@ -183,7 +196,7 @@
   async function refresh(news) {
     const result = await api("GET", apiUrl);
     if (!result.ok) {
-      listStatus.textContent = result.data.message || `Could not load tokens (${result.status}).`;
+      listStatus.textContent = messageOf(result);
       return;
     }
     listBody.replaceChildren(...result.data.map(row));
@@ -265,7 +278,7 @@
       await refresh(
         result.ok
           ? `Revoked “${token.name}”.`
-          : result.data.message || `Could not revoke (${result.status}).`,
+          : messageOf(result),
       );
       $("pat-list-title").setAttribute("tabindex", "-1");
       $("pat-list-title").focus();
