@@ -259,3 +259,18 @@ def test_screenshot_of_the_page(
     page.screenshot(path=str(path), full_page=True)
 
     assert path.stat().st_size > 10_000
+
+
+def test_the_page_has_an_icon_that_loads(page: Page, user: User, log_in: LogIn) -> None:
+    log_in(page, user)
+    page.goto(PAGE)
+
+    size = page.evaluate(
+        """async () => {
+          const image = new Image();
+          image.src = document.querySelector('link[rel="icon"]').href;
+          await image.decode();
+          return [image.naturalWidth, image.naturalHeight];
+        }"""
+    )
+    assert size == [32, 32]
