@@ -249,21 +249,39 @@ def test_screenshot_of_the_page(
     page: Page, user: User, log_in: LogIn, make_token: MakeToken, tmp_path: Path
 ) -> None:
     """``UPDATE_SCREENSHOTS=1`` writes docs/self-service-tokens.png for README."""
-    make_token(name="grafana dashboard", type="read_only", ip_restriction="192.0.2.10")
-    revoked, _ = make_token(name="old backup script")
-    revoked.revoke()
+    now = django_now()
+    day = timedelta(days=1)
+    rows = [
+        # name, type, IP restriction, created days ago, last used, state
+        ("deploy from CI", "read_only", "10.0.0.0/8,2001:db8::/32", 20, timedelta(hours=1), ""),
+        ("grafana dashboard", "read_only", "192.0.2.10", 86, 2 * day, ""),
+        ("data export", "read_only", "", 120, 95 * day, "expired"),
+        ("old backup script", "read_write", "", 200, 120 * day, "revoked"),
+    ]
+    for name, type_, ip, age, used, state in rows:
+        token, _ = make_token(name=name, type=type_, ip_restriction=ip)
+        created = now - timedelta(days=age, hours=age % 7)
+        PersonalAccessToken.objects.filter(pk=token.pk).update(
+            created_at=created,
+            expire_at=now - 30 * day if state == "expired" else created + 365 * day,
+            last_used_at=now - used,
+        )
+        if state == "revoked":
+            token.revoke()
     log_in(page, user)
     page.goto(PAGE)
     create(page, "laptop")
     expect(page.locator("#pat-secret")).to_be_visible()
-    expect(row(page, "grafana dashboard")).to_be_visible()
+    expect(page.locator("#pat-list-status")).to_have_text("Created “laptop”. 5 tokens.")
+    for status in ("Active", "Expired", "Revoked"):
+        expect(page.locator(".pat-status", has_text=status).first).to_be_visible()
     # The picture shows where the secret appears, not a secret: scanners
     # would rightly flag a token-shaped string in the repository.
     page.locator("#pat-secret-value").evaluate("box => { box.value = 'pat_' + '•'.repeat(38) }")
 
     folder = DOCS if os.environ.get("UPDATE_SCREENSHOTS") else tmp_path
     path = folder / "self-service-tokens.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=True, animations="disabled")
 
     assert path.stat().st_size > 10_000
 
