@@ -48,6 +48,7 @@ shipped_files = [
     ("templates", "django_pat", "base.html"),
     ("static", "django_pat", "tokens.js"),
     ("static", "django_pat", "tokens.css"),
+    ("static", "django_pat", "favicon.svg"),
 ]
 for parts in shipped_files:
     assert package.joinpath(*parts).is_file(), f"{'/'.join(parts)} is missing from the wheel"

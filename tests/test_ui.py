@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 from django.contrib.auth.models import User
@@ -13,6 +14,8 @@ from django.contrib.staticfiles import finders
 from django.test import Client, override_settings
 
 PAGE = "/settings/tokens/"
+ASSETS = ("tokens.js", "tokens.css", "favicon.svg")
+SVG_NAMESPACE = "http://www.w3.org/2000/svg"
 
 
 @pytest.fixture
@@ -62,13 +65,24 @@ def test_expiry_choices_stop_at_the_longest_lifetime_allowed(page_client: Client
 
 def test_page_and_its_assets_reference_no_other_host(page_client: Client) -> None:
     html = page_client.get(PAGE).content.decode()
-    assets = [finders.find(f"django_pat/tokens.{ext}") for ext in ("js", "css")]
-    assert all(assets), "the page's script and style sheet are packaged"
+    assets = [finders.find(f"django_pat/{name}") for name in ASSETS]
+    assert all(assets), "the page's script, style sheet and icon are packaged"
     texts = [html, *(Path(str(asset)).read_text() for asset in assets)]
     for text in texts:
+        # The SVG namespace is a name, never fetched.
+        text = text.replace(f'xmlns="{SVG_NAMESPACE}"', "")
         assert not re.search(r"(src|href)=\"(https?:)?//", text)
         assert "http://" not in text.replace("http://testserver", "")
         assert "https://" not in text
+
+
+def test_page_has_a_favicon_of_its_own(page_client: Client) -> None:
+    html = page_client.get(PAGE).content.decode()
+    assert '<link rel="icon" href="/static/django_pat/favicon.svg" type="image/svg+xml">' in html
+    svg = Path(str(finders.find("django_pat/favicon.svg"))).read_text()
+    icon = ElementTree.fromstring(svg)  # noqa: S314 (our own file)
+    assert icon.tag == f"{{{SVG_NAMESPACE}}}svg"
+    assert icon.get("viewBox") == "0 0 32 32"
 
 
 def test_script_never_writes_api_data_as_html() -> None:

@@ -7,13 +7,15 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.test import override_settings
+from django.utils.timezone import now as django_now
 
 from django_pat.models import PersonalAccessToken
 from tests.browser.conftest import api_status
@@ -22,7 +24,7 @@ playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Locator, Page
     from pytest_django.live_server_helper import LiveServer
 
 pytestmark = pytest.mark.browser
@@ -48,6 +50,21 @@ def create(page: Page, name: str, **fields: str) -> None:
     page.get_by_role("button", name="Create token").click()
 
 
+def create_and_read_answer(page: Page, name: str, **fields: str) -> dict[str, Any]:
+    """Submit the form; the JSON body the API answered with."""
+    with page.expect_response(
+        lambda response: response.request.method == "POST" and "/api/" in response.url
+    ) as answer:
+        create(page, name, **fields)
+    body: dict[str, Any] = answer.value.json()
+    return body
+
+
+def cell(page: Page, name: str, column: str) -> Locator:
+    """A token's cell, found by its column's heading as the script labels it."""
+    return page.locator("#pat-list tbody tr", has_text=name).locator(f'td[data-label="{column}"]')
+
+
 def test_whole_cycle_make_copy_use_see_used_revoke(
     page: Page, user: User, log_in: LogIn, live_server: LiveServer
 ) -> None:
@@ -66,17 +83,17 @@ def test_whole_cycle_make_copy_use_see_used_revoke(
     page.get_by_role("button", name="Copy").click()
     expect(page.locator("#pat-copy-status")).to_have_text("Copied.")
     assert page.evaluate("navigator.clipboard.readText()") == secret
-    expect(row(page, "laptop")).to_contain_text("Never used")
+    expect(cell(page, "laptop", "Last used")).to_have_text("Never")
 
     assert api_status(live_server, secret) == 200
 
     page.reload()
     expect(row(page, "laptop")).to_contain_text("Active")
-    expect(row(page, "laptop").locator("td").nth(6).locator("time")).to_be_visible()
+    expect(cell(page, "laptop", "Last used").locator("time")).to_be_visible()
     assert secret not in page.content(), "the secret is shown once, then never again"
 
     row(page, "laptop").get_by_role("button", name="Revoke laptop").click()
-    dialog = page.get_by_role("dialog", name="Revoke token?")
+    dialog = page.get_by_role("dialog", name="Revoke “laptop”?")
     expect(dialog).to_be_visible()
     dialog.get_by_role("button", name="Revoke").click()
     expect(row(page, "laptop")).to_contain_text("Revoked")
@@ -104,10 +121,16 @@ def test_validation_error_is_shown_next_to_its_field(page: Page, user: User, log
     log_in(page, user)
     page.goto(PAGE)
 
-    create(page, "office", ip="10.0.0.300")
+    answer = create_and_read_answer(page, "office", ip="10.0.0.300")
 
+    # The API's words, and only those: the page adds no wording of its own.
+    assert answer["errors"] == {
+        "ipRestriction": ["'10.0.0.300' is not a valid IP address or network"]
+    }
     error = page.locator("#pat-ipRestriction-error")
-    expect(error).to_have_text("'10.0.0.300' is not a valid IP address or network")
+    expect(error).to_be_visible()
+    assert error.text_content() == "'10.0.0.300' is not a valid IP address or network"
+    expect(page.locator("#pat-form-error")).to_be_hidden()
     field = page.get_by_label("IP restriction (optional)")
     expect(field).to_have_attribute("aria-invalid", "true")
     expect(field).to_be_focused()
@@ -122,9 +145,11 @@ def test_duplicate_name_error_names_the_token(
     log_in(page, user)
     page.goto(PAGE)
 
-    create(page, "ci")
+    answer = create_and_read_answer(page, "ci")
 
     expect(page.locator("#pat-name-error")).to_contain_text("already have an active token named")
+    assert page.locator("#pat-name-error").text_content() == " ".join(answer["errors"]["name"])
+    expect(page.locator("#pat-form-error")).to_be_hidden()
     expect(page.get_by_label("Name")).to_be_focused()
 
 
@@ -136,11 +161,13 @@ def test_throttling_is_reported_on_the_form(page: Page, user: User, log_in: LogI
         page.goto(PAGE)  # its list request uses up the one allowed
         expect(page.locator("#pat-list-status")).to_have_text("You have no tokens yet.")
 
-        create(page, "too soon")
+        answer = create_and_read_answer(page, "too soon")
 
+        assert answer["status"] == 429
         alert = page.locator("#pat-form-error")
         expect(alert).to_be_visible()
-        expect(alert).to_contain_text("Too many requests")
+        # The API's message as it is: no second wording of the page's own.
+        assert alert.text_content() == answer["message"]
     cache.clear()
 
 
@@ -222,20 +249,326 @@ def test_screenshot_of_the_page(
     page: Page, user: User, log_in: LogIn, make_token: MakeToken, tmp_path: Path
 ) -> None:
     """``UPDATE_SCREENSHOTS=1`` writes docs/self-service-tokens.png for README."""
-    make_token(name="grafana dashboard", type="read_only", ip_restriction="192.0.2.10")
-    revoked, _ = make_token(name="old backup script")
-    revoked.revoke()
+    now = django_now()
+    day = timedelta(days=1)
+    rows = [
+        # name, type, IP restriction, created days ago, last used, state
+        ("deploy from CI", "read_only", "10.0.0.0/8,2001:db8::/32", 20, timedelta(hours=1), ""),
+        ("grafana dashboard", "read_only", "192.0.2.10", 86, 2 * day, ""),
+        ("data export", "read_only", "", 120, 95 * day, "expired"),
+        ("old backup script", "read_write", "", 200, 120 * day, "revoked"),
+    ]
+    for name, type_, ip, age, used, state in rows:
+        token, _ = make_token(name=name, type=type_, ip_restriction=ip)
+        created = now - timedelta(days=age, hours=age % 7)
+        PersonalAccessToken.objects.filter(pk=token.pk).update(
+            created_at=created,
+            expire_at=now - 30 * day if state == "expired" else created + 365 * day,
+            last_used_at=now - used,
+        )
+        if state == "revoked":
+            token.revoke()
     log_in(page, user)
     page.goto(PAGE)
     create(page, "laptop")
     expect(page.locator("#pat-secret")).to_be_visible()
-    expect(row(page, "grafana dashboard")).to_be_visible()
+    expect(page.locator("#pat-list-status")).to_have_text("Created “laptop”. 5 tokens.")
+    for status in ("Active", "Expired", "Revoked"):
+        expect(page.locator(".pat-status", has_text=status).first).to_be_visible()
     # The picture shows where the secret appears, not a secret: scanners
     # would rightly flag a token-shaped string in the repository.
     page.locator("#pat-secret-value").evaluate("box => { box.value = 'pat_' + '•'.repeat(38) }")
 
     folder = DOCS if os.environ.get("UPDATE_SCREENSHOTS") else tmp_path
     path = folder / "self-service-tokens.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=True, animations="disabled")
 
     assert path.stat().st_size > 10_000
+
+
+def test_revoke_dialog_says_exactly_what_it_does(
+    page: Page, user: User, log_in: LogIn, make_token: MakeToken
+) -> None:
+    token, _ = make_token(name="grafana dashboard")
+    log_in(page, user)
+    page.goto(PAGE)
+
+    row(page, "grafana dashboard").get_by_role("button", name="Revoke grafana dashboard").click()
+
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_be_visible()
+    question = "Revoke “grafana dashboard”?"
+    consequence = (
+        f"Requests using {token.display_prefix}… will be refused at once. This cannot be undone."
+    )
+    expect(dialog).to_have_accessible_name(question)
+    expect(dialog).to_have_accessible_description(consequence)
+    # Exactly: no whitespace before, after or between the pieces.
+    assert dialog.evaluate("d => d.textContent") == f"{question}{consequence}CancelRevoke"
+    assert dialog.inner_text() == f"{question}\n\n{consequence}\n\nCancel\nRevoke"
+
+
+def test_dates_are_compact_in_the_readers_time_zone_and_exact_on_hover(
+    page: Page, user: User, log_in: LogIn, make_token: MakeToken
+) -> None:
+    dated, _ = make_token(name="dated")
+    PersonalAccessToken.objects.filter(pk=dated.pk).update(
+        created_at=datetime(2026, 1, 15, 9, 30, tzinfo=timezone.utc),
+        expire_at=datetime(2099, 12, 3, 20, 15, 7, tzinfo=timezone.utc),
+        last_used_at=django_now() - timedelta(hours=2, minutes=5),
+    )
+    forever, _ = make_token(name="forever")
+    PersonalAccessToken.objects.filter(pk=forever.pk).update(expire_at=None)
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Emulation.setLocaleOverride", {"locale": "en-GB"})
+    cdp.send("Emulation.setTimezoneOverride", {"timezoneId": "Asia/Tokyo"})
+    log_in(page, user)
+    page.goto(PAGE)
+
+    created = cell(page, "dated", "Created").locator("time")
+    expect(created).to_have_text("15 Jan 2026")
+    expect(created).to_have_attribute("datetime", "2026-01-15T09:30:00Z")
+    # 20:15 UTC on the 3rd is 05:15 on the 4th in Tokyo.
+    expires = cell(page, "dated", "Expires").locator("time")
+    expect(expires).to_have_text("4 Dec 2099")
+    expect(expires).to_have_attribute("datetime", "2099-12-03T20:15:07Z")
+    expect(expires).to_have_attribute("title", re.compile(r"4 December 2099\D+05:15:07"))
+    last_used = cell(page, "dated", "Last used").locator("time")
+    expect(last_used).to_have_text("2 hr ago")
+    expect(last_used).to_have_attribute("title", re.compile(r"\d{4}\D+\d\d:\d\d:\d\d"))
+    expect(cell(page, "forever", "Expires")).to_have_text("Never")
+    expect(cell(page, "forever", "Last used")).to_have_text("Never")
+
+
+def test_a_phone_screen_needs_no_sideways_scrolling(
+    page: Page, user: User, log_in: LogIn, make_token: MakeToken
+) -> None:
+    make_token(name="deploy", ip_restriction="10.0.0.0/8,2001:db8:1234:5678::/64,198.51.100.0/24")
+    make_token(name="x" * 100)
+    log_in(page, user)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(PAGE)
+    create(page, "laptop")
+    expect(page.locator("#pat-secret")).to_be_visible()
+    expect(page.locator("#pat-list-status")).to_have_text("Created “laptop”. 3 tokens.")
+    page.get_by_label("IP restriction (optional)").fill("203.0.113.7, 2001:db8:1234:5678::/64")
+
+    width = page.evaluate("innerWidth")
+    assert width == 390
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    controls = page.locator(".pat input, .pat select, .pat button")
+    assert controls.count() > 5
+    for control in controls.all():
+        if control.is_visible():
+            box = control.bounding_box()
+            assert box is not None
+            html = control.evaluate("c => c.outerHTML")
+            assert box["x"] >= 0, html
+            assert box["x"] + box["width"] <= width, html
+
+    # One card per token: its cells one under the other, each labelled with
+    # its column's heading, the headings row itself out of sight.
+    header = page.locator("#pat-list thead").bounding_box()
+    assert header is not None
+    assert header["height"] <= 1
+    headings = page.locator("#pat-list thead th").all_text_contents()
+    cells = row(page, "deploy").locator("td")
+    assert cells.evaluate_all("cells => cells.map(c => c.dataset.label)") == headings
+    labels = cells.evaluate_all("cs => cs.map(c => getComputedStyle(c, '::before').content)")
+    shown = [label for label in labels if label != "none"]
+    assert [label.split('"')[1] for label in shown] == [
+        "Type",
+        "Prefix",
+        "Created",
+        "Expires",
+        "Last used",
+        "IP restriction",
+    ]
+    tops = {}
+    for column in headings:
+        box = cell(page, "deploy", column).bounding_box()
+        assert box is not None
+        tops[column] = box["y"]
+    assert abs(tops["Name"] - tops["Status"]) < 8, "the status sits beside the name"
+    stacked = [tops["Name"]] + [tops[c] for c in headings if c not in ("Name", "Status")]
+    assert stacked == sorted(set(stacked)), "the other cells one under the other"
+
+    row(page, "deploy").get_by_role("button", name="Revoke deploy").click()
+    dialog = page.get_by_role("dialog").bounding_box()
+    assert dialog is not None
+    assert dialog["x"] >= 0
+    assert dialog["x"] + dialog["width"] <= width
+
+
+# The WCAG contrast of each visible piece of text against what is behind it,
+# and of each field's border; the failures.
+CONTRAST = """(root) => {
+  const parse = (text) => {
+    if (!text.startsWith("rgb")) throw new Error(`unexpected colour ${text}`);
+    const [r, g, b, a = 1] = text.match(/[\\d.]+/g).map(Number);
+    return { r, g, b, a };
+  };
+  const channel = (v) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+  const luminance = (c) => 0.2126 * channel(c.r) + 0.7152 * channel(c.g) + 0.0722 * channel(c.b);
+  const ratio = (x, y) => {
+    const [hi, lo] = [luminance(x), luminance(y)].sort((p, q) => q - p);
+    return (hi + 0.05) / (lo + 0.05);
+  };
+  const behind = (element) => {
+    for (let e = element; e; e = e.parentElement) {
+      const colour = parse(getComputedStyle(e).backgroundColor);
+      if (colour.a === 1) return colour;
+      if (colour.a > 0) throw new Error(`translucent background on ${e.outerHTML}`);
+    }
+    throw new Error("no background");
+  };
+  const shown = (e) =>
+    e.checkVisibility({ opacityProperty: true, visibilityProperty: true }) &&
+    e.getBoundingClientRect().width > 1 && e.getBoundingClientRect().height > 1;
+  const failures = [];
+  let checked = 0;
+  for (const e of root.querySelectorAll("*")) {
+    if (!shown(e)) continue;
+    const style = getComputedStyle(e);
+    const isField = e.matches("input, select");
+    const hasText = [...e.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+    if (hasText || isField) {
+      const size = parseFloat(style.fontSize);
+      const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
+      const value = ratio(parse(style.color), behind(e));
+      checked += 1;
+      if (value < (large ? 3 : 4.5)) failures.push([e.textContent.trim() || e.id, value]);
+    }
+    if (isField) {
+      const value = ratio(parse(style.borderTopColor), behind(e.parentElement));
+      if (value < 3) failures.push([`border of ${e.id}`, value]);
+    }
+  }
+  return { checked, failures };
+}"""
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_text_meets_wcag_aa_contrast_in_either_colour_scheme(
+    page: Page, user: User, log_in: LogIn, make_token: MakeToken, scheme: str, width: int
+) -> None:
+    make_token(name="grafana", ip_restriction="192.0.2.10")
+    revoked, _ = make_token(name="old script")
+    revoked.revoke()
+    expired, _ = make_token(name="export")
+    PersonalAccessToken.objects.filter(pk=expired.pk).update(
+        expire_at=django_now() - timedelta(days=1), last_used_at=django_now()
+    )
+    page.emulate_media(color_scheme=scheme)
+    page.set_viewport_size({"width": width, "height": 900})
+    log_in(page, user)
+    page.goto(PAGE)
+    create(page, "laptop")  # the secret's panel
+    expect(page.locator("#pat-secret")).to_be_visible()
+    create(page, "office", ip="10.0.0.300")  # an error under its field
+    expect(page.locator("#pat-ipRestriction-error")).to_be_visible()
+    expect(row(page, "export")).to_contain_text("Expired")
+
+    canvas = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert (canvas == "rgb(13, 17, 23)") == (scheme == "dark"), canvas
+    page_result = page.locator(".pat").evaluate(CONTRAST)
+    assert page_result["checked"] > 40
+    assert page_result["failures"] == []
+
+    row(page, "grafana").get_by_role("button", name="Revoke grafana").click()
+    dialog = page.get_by_role("dialog")
+    dialog.evaluate("d => Promise.all(d.getAnimations().map((a) => a.finished))")
+    dialog_result = dialog.evaluate(CONTRAST)
+    assert dialog_result["checked"] >= 4
+    assert dialog_result["failures"] == []
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_every_focused_control_shows_a_focus_ring(
+    page: Page, user: User, log_in: LogIn, make_token: MakeToken, scheme: str
+) -> None:
+    make_token(name="grafana")
+    page.emulate_media(color_scheme=scheme)
+    log_in(page, user)
+    page.goto(PAGE)
+    create(page, "laptop")
+    secret = page.get_by_label(re.compile("^Token"))
+    expect(secret).to_be_focused()
+    # The list is drawn again after a token is made: tab once it is.
+    expect(page.locator("#pat-list-status")).to_have_text("Created “laptop”. 2 tokens.")
+
+    seen: list[str] = []
+    for _ in range(20):
+        focused = page.evaluate(
+            """() => {
+              const e = document.activeElement;
+              const style = getComputedStyle(e);
+              return {
+                inside: Boolean(e.closest(".pat")),
+                name: e.id || e.getAttribute("aria-label") || e.textContent,
+                outline: [style.outlineStyle, parseFloat(style.outlineWidth)],
+              };
+            }"""
+        )
+        if not focused["inside"] or focused["name"] in seen:
+            break
+        seen.append(focused["name"])
+        style, width = focused["outline"]
+        assert style == "solid", focused
+        assert width >= 2, focused
+        page.keyboard.press("Tab")
+    assert seen[:3] == ["pat-secret-value", "pat-copy", "pat-secret-done"]
+    assert {"pat-name", "pat-ip", "pat-create", "Revoke grafana"} <= set(seen)
+
+
+@pytest.mark.parametrize(("preference", "animated"), [("no-preference", True), ("reduce", False)])
+def test_motion_follows_the_readers_preference(
+    page: Page, user: User, log_in: LogIn, make_token: MakeToken, preference: str, animated: bool
+) -> None:
+    make_token(name="grafana")
+    page.emulate_media(reduced_motion=preference)
+    log_in(page, user)
+    page.goto(PAGE)
+    button = page.get_by_role("button", name="Revoke grafana")
+    transition = button.evaluate("b => getComputedStyle(b).transitionDuration")
+    button.click()
+    animation = page.get_by_role("dialog").evaluate("d => getComputedStyle(d).animationName")
+
+    assert (animation != "none") is animated
+    assert (set(transition.split(", ")) != {"0s"}) is animated
+
+
+def test_every_control_has_a_label(
+    page: Page, user: User, log_in: LogIn, make_token: MakeToken
+) -> None:
+    make_token(name="grafana")
+    log_in(page, user)
+    page.goto(PAGE)
+    create(page, "laptop")
+    page.get_by_label("Expires").select_option("custom")
+    expect(page.get_by_label("Date")).to_be_visible()
+
+    unlabelled = page.locator(".pat").evaluate(
+        """(root) => [...root.querySelectorAll("input, select, button")]
+          .filter((e) => e.checkVisibility())
+          .filter((e) => !(e.labels && [...e.labels].some((l) => l.textContent.trim()))
+                         && !(e.getAttribute("aria-label") || e.textContent.trim()))
+          .map((e) => e.outerHTML)"""
+    )
+    assert unlabelled == []
+
+
+def test_the_page_has_an_icon_that_loads(page: Page, user: User, log_in: LogIn) -> None:
+    log_in(page, user)
+    page.goto(PAGE)
+
+    size = page.evaluate(
+        """async () => {
+          const image = new Image();
+          image.src = document.querySelector('link[rel="icon"]').href;
+          await image.decode();
+          return [image.naturalWidth, image.naturalHeight];
+        }"""
+    )
+    assert size == [32, 32]

@@ -40,9 +40,19 @@
     try {
       data = await response.json();
     } catch (error) {
-      data = { message: `The server answered ${response.status} without JSON.` };
+      // Not the API's JSON (a proxy's error page, say).
     }
-    return { ok: response.ok, status: response.status, data };
+    return { ok: response.ok && data !== null, status: response.status, data };
+  }
+
+  // What went wrong, in the API's own words: the page adds no wording of its
+  // own to a message the API gives, and has one of its own for when the
+  // answer carries none.
+  function messageOf(result) {
+    const message = result.data && result.data.message;
+    return typeof message === "string" && message
+      ? message
+      : `The server answered ${result.status} with no message.`;
   }
 
   // --- Errors next to the fields they concern -------------------------------
@@ -67,20 +77,23 @@
   function showErrors(result) {
     const errors = (result.data && result.data.errors) || {};
     let first = null;
+    let unplaced = Object.keys(errors).length === 0;
     for (const [field, messages] of Object.entries(errors)) {
-      const slot = $(`pat-${field}-error`);
-      if (!slot) continue;
+      const slot = FIELDS.includes(field) ? $(`pat-${field}-error`) : null;
+      if (!slot) {
+        unplaced = true;
+        continue;
+      }
       slot.textContent = messages.join(" ");
       slot.hidden = false;
       const input = inputFor(field);
-      if (input) {
-        input.setAttribute("aria-invalid", "true");
-        first = first || input;
-      }
+      input.setAttribute("aria-invalid", "true");
+      first = first || input;
     }
-    if (!first) {
-      const message = (result.data && result.data.message) || `Request failed (${result.status}).`;
-      formError.textContent = result.status === 429 ? `Too many requests: ${message}` : message;
+    // An error with no field of its own on the form (a 429, a field this
+    // form does not show): the API's message, which names every error.
+    if (unplaced) {
+      formError.textContent = messageOf(result);
       formError.hidden = false;
       formError.setAttribute("tabindex", "-1");
       formError.focus();
@@ -124,66 +137,100 @@
 
   // --- The list ------------------------------------------------------------
 
+  // Each cell carries its column's heading, which labels it when the table is
+  // laid out as one card per token on a narrow screen.
+  const COLUMNS = Array.from(list.tHead.rows[0].cells, (th) => th.textContent.trim());
+
+  // Dates are compact ("3 Dec 2026", in the reader's locale and time zone),
+  // exact to the second on hover, and exact in RFC 3339 in <time datetime>.
+  const dateFormat = new Intl.DateTimeFormat(undefined, {
+    day: "numeric",
+    month: "short",
+    year: "numeric",
+  });
+  const exactFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "full", timeStyle: "long" });
+  const relativeFormat = new Intl.RelativeTimeFormat(undefined, { style: "short" });
+  const justNow = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" }).format(0, "second");
+  const MINUTE = 60 * 1000;
+
+  // "5 min ago", "2 hr ago", "3 days ago"; the date once it is a month old.
+  function sinceText(date) {
+    const minutes = Math.floor((Date.now() - date) / MINUTE);
+    if (minutes < 1) return justNow;
+    if (minutes < 60) return relativeFormat.format(-minutes, "minute");
+    if (minutes < 24 * 60) return relativeFormat.format(-Math.floor(minutes / 60), "hour");
+    if (minutes < 30 * 24 * 60) return relativeFormat.format(-Math.floor(minutes / 1440), "day");
+    return dateFormat.format(date);
+  }
+
+  function timeElement(iso, format) {
+    const date = new Date(iso);
+    const time = document.createElement("time");
+    time.dateTime = iso;
+    time.title = exactFormat.format(date);
+    time.textContent = format(date);
+    return time;
+  }
+
   function status(token) {
     if (token.active) return "active";
     if (token.expireAt && new Date(token.expireAt) <= new Date()) return "expired";
     return "revoked";
   }
 
-  function timeCell(iso, empty) {
-    const cell = document.createElement("td");
-    if (!iso) {
-      cell.textContent = empty;
-      return cell;
-    }
-    const time = document.createElement("time");
-    time.dateTime = iso;
-    time.textContent = new Date(iso).toLocaleString();
-    cell.appendChild(time);
-    return cell;
+  function prefixText(token) {
+    return `${token.displayPrefix}…`;
   }
 
-  function textCell(text) {
-    const cell = document.createElement("td");
-    cell.textContent = text;
-    return cell;
+  function cell(content, className) {
+    const td = document.createElement("td");
+    td.setAttribute("role", "cell");
+    if (className) td.className = className;
+    if (typeof content === "string") td.textContent = content;
+    else td.append(content);
+    return td;
   }
 
   function row(token) {
     const tr = document.createElement("tr");
+    tr.setAttribute("role", "row");
     tr.dataset.tokenId = token.id;
     const state = status(token);
-    tr.appendChild(textCell(token.name));
-    tr.appendChild(textCell(token.type));
-    const statusCell = textCell(state[0].toUpperCase() + state.slice(1));
-    statusCell.className = `pat-status-${state}`;
-    tr.appendChild(statusCell);
-    const prefixCell = document.createElement("td");
-    const code = document.createElement("code");
-    code.textContent = `${token.displayPrefix}…`;
-    prefixCell.appendChild(code);
-    tr.appendChild(prefixCell);
-    tr.appendChild(timeCell(token.createdAt, ""));
-    tr.appendChild(timeCell(token.expireAt, "Never"));
-    tr.appendChild(timeCell(token.lastUsedAt, "Never used"));
-    tr.appendChild(textCell(token.ipRestriction || "Any address"));
-    const actions = document.createElement("td");
+    const badge = document.createElement("span");
+    badge.className = `pat-status pat-status-${state}`;
+    badge.textContent = state[0].toUpperCase() + state.slice(1);
+    const prefix = document.createElement("code");
+    prefix.textContent = prefixText(token);
+    const actions = document.createDocumentFragment();
     if (token.active) {
       const button = document.createElement("button");
       button.type = "button";
+      button.className = "pat-button-quiet-danger";
       button.textContent = "Revoke";
       button.setAttribute("aria-label", `Revoke ${token.name}`);
       button.addEventListener("click", () => confirmRevoke(token, button));
-      actions.appendChild(button);
+      actions.append(button);
     }
-    tr.appendChild(actions);
+    const ipRestriction = token.ipRestriction ? token.ipRestriction.split(",").join(", ") : "";
+    tr.append(
+      cell(token.name, "pat-cell-name"),
+      cell(token.type),
+      cell(badge, "pat-cell-status"),
+      cell(prefix),
+      cell(timeElement(token.createdAt, (date) => dateFormat.format(date))),
+      cell(token.expireAt ? timeElement(token.expireAt, (date) => dateFormat.format(date)) : "Never"),
+      cell(token.lastUsedAt ? timeElement(token.lastUsedAt, sinceText) : "Never"),
+      cell(ipRestriction || "Any address", "pat-cell-ip"),
+      cell(actions, "pat-cell-actions"),
+    );
+    for (const [index, td] of Array.from(tr.cells).entries()) td.dataset.label = COLUMNS[index];
     return tr;
   }
 
   async function refresh(news) {
     const result = await api("GET", apiUrl);
     if (!result.ok) {
-      listStatus.textContent = result.data.message || `Could not load tokens (${result.status}).`;
+      listStatus.textContent = messageOf(result);
       return;
     }
     listBody.replaceChildren(...result.data.map(row));
@@ -254,7 +301,7 @@
 
   function confirmRevoke(token, button) {
     $("pat-confirm-name").textContent = token.name;
-    $("pat-confirm-prefix").textContent = token.displayPrefix;
+    $("pat-confirm-prefix").textContent = prefixText(token);
     confirmDialog.returnValue = "";
     confirmDialog.onclose = async () => {
       if (confirmDialog.returnValue !== "revoke") {
@@ -265,7 +312,7 @@
       await refresh(
         result.ok
           ? `Revoked “${token.name}”.`
-          : result.data.message || `Could not revoke (${result.status}).`,
+          : messageOf(result),
       );
       $("pat-list-title").setAttribute("tabindex", "-1");
       $("pat-list-title").focus();
