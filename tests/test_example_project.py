@@ -312,6 +312,16 @@ def test_login_page_renders(browser):
     assert 'name="password"' in reply.text
 
 
+def test_pages_have_the_apps_favicon(browser):
+    html = browser.get("accounts/login/").text
+    icon = re.search(r'<link rel="icon" href="([^"]+)"', html)
+
+    assert icon is not None
+    reply = browser.get(icon.group(1).lstrip("/"))
+    assert reply.status == 200
+    assert reply.text.lstrip().startswith("<svg")
+
+
 def test_demo_user_logs_in_with_printed_password(browser, demo):
     reply = browser.log_in("accounts/login/", "demo", demo.demo_password)
 
