@@ -11,7 +11,7 @@ class DjangoPatConfig(AppConfig):
     def ready(self) -> None:
         # Imported for their side effects: registering the system checks, the
         # OpenAPI extensions and the receivers that keep cache mode's entries true.
-        from . import cache, checks, openapi  # noqa: F401
+        from . import checks, invalidation, openapi  # noqa: F401
         from .deactivation import revoke_tokens_of_deactivated_user
 
         post_save.connect(

@@ -1,8 +1,9 @@
 """The error body of every response under the endpoints:
 ``{"message": "...", "status": 400, "errors": {"field": ["..."]}}``.
 
-And what a database that cannot be reached becomes: a 503 with that body and
-``Retry-After``, never a request let through, never a 500.
+And what a database that cannot be reached, or a cache that refuses a
+tombstone, becomes: a 503 with that body and ``Retry-After``, never a request
+let through, never a 500.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ __all__ = [
     "DATABASE_UNAVAILABLE",
     "RETRY_AFTER",
     "UNAVAILABLE_MESSAGE",
+    "CacheUnavailable",
     "ServiceUnavailable",
     "error_body",
     "exception_handler",
@@ -38,6 +40,12 @@ DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
 # Seconds a client is asked to wait before trying again after a 503.
 RETRY_AFTER = 5
 UNAVAILABLE_MESSAGE = "Service temporarily unavailable; try again later."
+
+
+class CacheUnavailable(Exception):
+    """Cache mode's cache refused the tombstone a change needs first: the
+    change was not made (a revocation must never commit while a cached entry
+    could still let the token in)."""
 
 
 class ServiceUnavailable(exceptions.APIException):
@@ -79,6 +87,16 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         request = context.get("request")
         logger.error(
             "Database unavailable in a personal access token view (%s %s); answered 503",
+            getattr(request, "method", None),
+            getattr(request, "path", None),
+            exc_info=exc,
+        )
+        exc = ServiceUnavailable()
+    elif isinstance(exc, CacheUnavailable):
+        request = context.get("request")
+        logger.error(
+            "Cache unavailable in a personal access token view (%s %s); nothing "
+            "changed, answered 503",
             getattr(request, "method", None),
             getattr(request, "path", None),
             exc_info=exc,

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist, ValidationError
-from django.db import models, transaction
+from django.db import models, router, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
@@ -21,13 +21,19 @@ from . import tokens
 from .conf import TokenType, pat_settings
 from .formats import rfc3339
 from .ip import IPRestriction, IPRestrictionError, parse_stored
-from .signals import token_provisioned, token_revoked
+from .signals import before_revoke, token_provisioned, token_revoked
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
     from typing_extensions import Self
 
-__all__ = ["DEFAULT", "NAME_MAX_LENGTH", "InactiveRequester", "PersonalAccessToken"]
+__all__ = [
+    "DEFAULT",
+    "NAME_MAX_LENGTH",
+    "InactiveRequester",
+    "PersonalAccessToken",
+    "user_can_authenticate",
+]
 
 NAME_MAX_LENGTH = 100
 
@@ -49,6 +55,17 @@ class InactiveRequester(ValidationError):
     A ValidationError, so that the admin and the management commands show it
     like any other refusal; the API answers it with its generic 401 instead,
     as it would have answered the request a moment later."""
+
+
+def user_can_authenticate(user: Any) -> bool:
+    """Whether ``user`` may be authenticated by one of their tokens: the one
+    place that reads ``is_active``, as Django's ``ModelBackend`` does.
+
+    A user model without ``is_active`` has every user active. It must agree
+    with the queryset's :meth:`~PersonalAccessTokenQuerySet.active`, which
+    asks the database the same question.
+    """
+    return bool(getattr(user, "is_active", True))
 
 
 @cache
@@ -175,7 +192,12 @@ class PersonalAccessTokenManager(
                 created_at=now,
                 expire_at=expire_at,
             )
-        token_provisioned.send(sender=PersonalAccessToken, token=token, parent=parent)
+
+        def provisioned() -> None:
+            token_provisioned.send(sender=self.model, token=token, parent=parent)
+
+        # Sent once the token is committed, never for one a rollback undoes.
+        transaction.on_commit(provisioned, using=self.db, robust=True)
         return token, secret
 
 
@@ -367,7 +389,7 @@ class PersonalAccessToken(models.Model):
         return (
             self.revoked_at is None
             and not self.is_expired(now)
-            and getattr(self.user, "is_active", True)
+            and user_can_authenticate(self.user)
         )
 
     @property
@@ -378,23 +400,37 @@ class PersonalAccessToken(models.Model):
             return "revoked"
         if self.is_expired():
             return "expired"
-        return "active" if getattr(self.user, "is_active", True) else "user_inactive"
+        return "active" if user_can_authenticate(self.user) else "user_inactive"
 
     def revoke(self) -> bool:
         """Revoke the token now; True if this call revoked it.
 
         Idempotent: a second call changes nothing and sends no signal. One
         conditional UPDATE, so concurrent calls revoke and signal once.
+
+        ``token_revoked`` is sent when the revocation commits (at once outside
+        a transaction), never for one that is rolled back. ``before_revoke``
+        is sent before the UPDATE: in cache mode it tombstones the token's
+        entry, and a cache that refuses raises
+        :class:`~django_pat.exceptions.CacheUnavailable` with nothing revoked.
         """
+        model = type(self)
+        # Where the UPDATE goes, whatever database this instance was read from.
+        using = router.db_for_write(model)
+        before_revoke.send(sender=model, token=self, using=using)
         now = timezone.now()
         revoked = (
-            type(self)
-            ._default_manager.filter(pk=self.pk, revoked_at__isnull=True)
+            model._default_manager.using(using)
+            .filter(pk=self.pk, revoked_at__isnull=True)
             .update(revoked_at=now)
         )
         if revoked:
             self.revoked_at = now
-            token_revoked.send(sender=type(self), token=self)
+
+            def revoked_signal() -> None:
+                token_revoked.send(sender=model, token=self)
+
+            transaction.on_commit(revoked_signal, using=using, robust=True)
             return True
         if self.revoked_at is None:
             self.refresh_from_db(fields=["revoked_at"])

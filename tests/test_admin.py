@@ -672,6 +672,7 @@ def test_confirming_the_action_revokes_with_the_models_operation(
     states: dict[str, PersonalAccessToken],
     client_for: Callable[[str], APIClient],
     make_token: MakeToken,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
     doomed, secret = make_token(name="doomed")
     _kept, kept_secret = make_token(name="kept")
@@ -682,15 +683,16 @@ def test_confirming_the_action_revokes_with_the_models_operation(
 
     token_revoked.connect(receiver)
     try:
-        response = client_with(VIEW, REVOKE).post(
-            CHANGELIST,
-            {
-                "action": "revoke_selected",
-                "_selected_action": [doomed.pk, states["revoked"].pk],
-                "post": "yes",
-            },
-            follow=True,
-        )
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client_with(VIEW, REVOKE).post(
+                CHANGELIST,
+                {
+                    "action": "revoke_selected",
+                    "_selected_action": [doomed.pk, states["revoked"].pk],
+                    "post": "yes",
+                },
+                follow=True,
+            )
     finally:
         token_revoked.disconnect(receiver)
 

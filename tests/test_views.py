@@ -822,7 +822,7 @@ def test_session_provision_has_no_parent_limits(csrf_session, restricted_parent)
     assert response.json()["ipRestriction"] is None
 
 
-def test_provision_with_token_signals_its_parent(api, token):
+def test_provision_with_token_signals_its_parent(api, token, django_capture_on_commit_callbacks):
     received = []
 
     def receiver(sender, **kwargs):
@@ -830,7 +830,8 @@ def test_provision_with_token_signals_its_parent(api, token):
 
     token_provisioned.connect(receiver, weak=False)
     try:
-        body = post_json(api, {"name": "child"}).json()
+        with django_capture_on_commit_callbacks(execute=True):
+            body = post_json(api, {"name": "child"}).json()
     finally:
         token_provisioned.disconnect(receiver)
 
