@@ -11,7 +11,8 @@ class DjangoPatConfig(AppConfig):
     def ready(self) -> None:
         # Imported for their side effects: registering the system checks, the
         # OpenAPI extensions and the receivers that keep cache mode's entries true.
-        from . import checks, invalidation, openapi  # noqa: F401
+        # The token id converter is registered for the project's routes too.
+        from . import checks, converters, invalidation, openapi  # noqa: F401
         from .deactivation import revoke_tokens_of_deactivated_user
 
         post_save.connect(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig
 from django.core.signals import got_request_exception
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, JsonResponse
@@ -19,9 +20,11 @@ from rest_framework.response import Response
 
 __all__ = [
     "DATABASE_UNAVAILABLE",
+    "MAX_BODY_BYTES",
     "RETRY_AFTER",
     "UNAVAILABLE_MESSAGE",
     "CacheUnavailable",
+    "RequestTooLarge",
     "ServiceUnavailable",
     "error_body",
     "exception_handler",
@@ -46,6 +49,16 @@ class CacheUnavailable(Exception):
     """Cache mode's cache refused the tombstone a change needs first: the
     change was not made (a revocation must never commit while a cached entry
     could still let the token in)."""
+
+
+# A provisioning request is well under 5 KB; 64 KB leaves room and no more.
+MAX_BODY_BYTES = 64 * 1024
+
+
+class RequestTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = f"Request body is larger than {MAX_BODY_BYTES} bytes."
+    default_code = "request_too_large"
 
 
 class ServiceUnavailable(exceptions.APIException):
@@ -102,6 +115,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
             exc_info=exc,
         )
         exc = ServiceUnavailable()
+    elif isinstance(exc, RequestDataTooBig):
+        # Over Django's DATA_UPLOAD_MAX_MEMORY_SIZE, which DRF reads the body
+        # of a JSON request against before our parser sees it.
+        exc = RequestTooLarge()
     response = drf_exception_handler(exc, context)
     if response is None:
         request = context.get("request")

@@ -9,6 +9,7 @@ import logging
 import threading
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -16,7 +17,7 @@ from django.db import connection, connections, transaction
 from django.test import override_settings
 from django.utils import timezone
 
-from django_pat.models import PersonalAccessToken
+from django_pat.models import PersonalAccessToken, user_can_authenticate
 from django_pat.signals import token_provisioned, token_revoked
 from tests.conftest import LIST_URL, detail_url, error_report, rolled_back
 
@@ -452,6 +453,37 @@ def test_revoke_through_the_endpoint_sends_one_signal(
         api.delete(detail_url(target.pk))
 
     assert [signal["token"].pk for signal in sent] == [target.pk]
+
+
+# --- which users a token may authenticate ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("user", "allowed"),
+    [
+        (SimpleNamespace(), True),  # a user model without is_active: every user
+        (SimpleNamespace(is_active=True), True),
+        (SimpleNamespace(is_active=False), False),
+        (SimpleNamespace(is_active=None), False),  # as is_active=True in SQL would say
+    ],
+    ids=["no is_active", "active", "inactive", "null"],
+)
+def test_user_can_authenticate(user, allowed):
+    assert user_can_authenticate(user) is allowed
+
+
+def test_the_token_the_queryset_and_authentication_agree_on_an_inactive_user(
+    user, token, client_for
+):
+    user.is_active = False
+    user.save()
+    stored = PersonalAccessToken.objects.select_related("user").get(pk=token[0].pk)
+
+    assert not user_can_authenticate(stored.user)
+    assert not stored.is_active()
+    assert stored.status == "user_inactive"
+    assert not PersonalAccessToken.objects.active().filter(pk=stored.pk).exists()
+    assert client_for(token[1]).get(LIST_URL).status_code == 401
 
 
 # --- queryset names -------------------------------------------------------

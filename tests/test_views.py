@@ -866,6 +866,19 @@ def test_retrieve_malformed_id_is_json_404(api, token_id):
     assert_error(response, 404)
 
 
+@pytest.mark.parametrize("method", ["get", "delete", "put"])
+def test_malformed_id_is_json_404_without_credentials_too(anon_client, method):
+    response = getattr(anon_client, method)(detail_url("not-a-uuid"))
+
+    assert_error(response, 404)
+
+
+@pytest.mark.parametrize("query", ["?active=false", "?type=read_only", "?type=nope", "?limit=x"])
+def test_retrieve_and_revoke_ignore_the_lists_parameters(api, token, query):
+    assert api.get(detail_url(token[0].pk) + query).status_code == 200
+    assert api.delete(detail_url(token[0].pk) + query).status_code == 200
+
+
 def test_retrieve_unknown_id_is_json_404(api):
     response = api.get(detail_url(uuid.uuid4()))
 
