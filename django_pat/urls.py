@@ -12,8 +12,6 @@ from .views import PersonalAccessTokenViewSet
 
 app_name = "django_pat"
 
-_DETAIL_ACTIONS = {"get": "retrieve", "delete": "destroy"}
-
 urlpatterns = [
     re_path(
         r"^personal-access-tokens/?$",
@@ -23,13 +21,13 @@ urlpatterns = [
     # A malformed id matches neither: the JSON 404 below answers it.
     path(
         f"personal-access-tokens/<{converters.NAME}:token_id>",
-        PersonalAccessTokenViewSet.as_view(_DETAIL_ACTIONS),
+        PersonalAccessTokenViewSet.as_view({"get": "retrieve", "delete": "destroy"}),
         name="token-detail",
     ),
     # The same with a slash, left out of the schema (schema=None): published once.
     path(
         f"personal-access-tokens/<{converters.NAME}:token_id>/",
-        PersonalAccessTokenViewSet.as_view(_DETAIL_ACTIONS, schema=None),
+        PersonalAccessTokenViewSet.as_view({"get": "retrieve", "delete": "destroy"}, schema=None),
     ),
     re_path(r"^personal-access-tokens/", not_found),
 ]
