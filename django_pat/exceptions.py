@@ -15,6 +15,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.core.signals import got_request_exception
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
@@ -137,6 +138,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     return response
 
 
+@csrf_exempt
 def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
-    """A JSON 404 for any other path under the endpoints' prefix."""
+    """A JSON 404 for any other path under the endpoints' prefix, a malformed
+    token id included. Exempt from CSRF, as DRF's views are: it changes
+    nothing, and a session's DELETE must get this JSON 404, not Django's HTML
+    403 page."""
     return JsonResponse(error_body("Not found.", 404), status=404)

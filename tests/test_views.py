@@ -873,6 +873,13 @@ def test_malformed_id_is_json_404_without_credentials_too(anon_client, method):
     assert_error(response, 404)
 
 
+@pytest.mark.parametrize("path", [detail_url("null,null"), f"{LIST_URL}/a/b"])
+def test_a_session_write_to_no_route_is_json_404_not_an_html_csrf_page(session_api, path):
+    response = session_api.delete(path)
+
+    assert_error(response, 404)
+
+
 @pytest.mark.parametrize("query", ["?active=false", "?type=read_only", "?type=nope", "?limit=x"])
 def test_retrieve_and_revoke_ignore_the_lists_parameters(api, token, query):
     assert api.get(detail_url(token[0].pk) + query).status_code == 200
