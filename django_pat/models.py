@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import unicodedata
 import uuid
 from datetime import datetime
-from datetime import timezone as dt_timezone
 from functools import cache
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -17,11 +15,11 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from . import tokens
+from . import tokens, validation
 from .conf import TokenType, pat_settings
-from .formats import rfc3339
-from .ip import IPRestriction, IPRestrictionError, parse_stored
+from .ip import IPRestriction, parse_stored
 from .signals import before_revoke, token_provisioned, token_revoked
+from .validation import DEFAULT, NAME_MAX_LENGTH
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -34,18 +32,6 @@ __all__ = [
     "PersonalAccessToken",
     "user_can_authenticate",
 ]
-
-NAME_MAX_LENGTH = 100
-
-
-class _Default:
-    """Marks an argument left out, as opposed to an explicit None."""
-
-    def __repr__(self) -> str:
-        return "DEFAULT"
-
-
-DEFAULT: Any = _Default()
 
 
 class InactiveRequester(ValidationError):
@@ -142,11 +128,11 @@ class PersonalAccessTokenManager(
         now = timezone.now()
         errors: dict[str, str] = {}
 
-        clean_name = _clean_name(name, errors)
-        token_type = _clean_type(type, parent, errors)
-        restriction = _clean_ip_restriction(ip_restriction, parent, errors)
+        clean_name = validation.clean_name(name, errors)
+        token_type = validation.clean_type(type, parent, errors)
+        restriction = validation.clean_ip_restriction(ip_restriction, parent, errors)
         if token_type is not None:
-            expire_at = _clean_expire_at(expire_at, token_type, parent, now, errors)
+            expire_at = validation.clean_expire_at(expire_at, token_type, parent, now, errors)
         # The None checks hold whenever errors is empty; they are for the type checker.
         if errors or token_type is None or clean_name is None:
             raise ValidationError(errors)
@@ -199,137 +185,6 @@ class PersonalAccessTokenManager(
         # Sent once the token is committed, never for one a rollback undoes.
         transaction.on_commit(provisioned, using=self.db, robust=True)
         return token, secret
-
-
-# Characters that reorder the text around them ("Trojan Source"); in a name
-# they would make one token look like another in lists and the admin.
-_BIDI_CONTROLS = frozenset("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-
-
-def _clean_name(name: object, errors: dict[str, str]) -> str | None:
-    if not isinstance(name, str):
-        errors["name"] = f"Name must be a string, not {name!r}."
-        return None
-    name = name.strip()
-    bad = next(
-        (c for c in name if c in _BIDI_CONTROLS or unicodedata.category(c) in ("Cc", "Cs")),
-        None,
-    )
-    if not name:
-        errors["name"] = "Name may not be blank."
-    elif len(name) > NAME_MAX_LENGTH:
-        errors["name"] = (
-            f"Name {name[:20]!r}… is {len(name)} characters long; at most "
-            f"{NAME_MAX_LENGTH} are allowed."
-        )
-    elif bad is not None:
-        errors["name"] = (
-            f"Name {name!r} contains the control character U+{ord(bad):04X}, which is not allowed."
-        )
-    else:
-        return name
-    return None
-
-
-def _clean_type(
-    value: object, parent: PersonalAccessToken | None, errors: dict[str, str]
-) -> TokenType | None:
-    types = pat_settings.types
-    parent_type = parent.token_type if parent is not None else None
-    if value is None:
-        chosen = pat_settings.default_type
-        # Left out under a weaker parent, the new token takes the parent's type.
-        if parent_type is not None and not chosen.within(parent_type):
-            chosen = parent_type
-        return chosen
-    if not isinstance(value, str) or value not in types:
-        errors["type"] = f"{value!r} is not a token type; choose one of {', '.join(types)}."
-        return None
-    chosen = types[value]
-    if parent is not None and (parent_type is None or not chosen.within(parent_type)):
-        errors["type"] = (
-            f"Type {value!r} allows more than the {parent.type!r} token used to make it."
-        )
-        return None
-    return chosen
-
-
-def _clean_ip_restriction(
-    value: object, parent: PersonalAccessToken | None, errors: dict[str, str]
-) -> IPRestriction:
-    parent_restriction = parent.restriction if parent is not None else IPRestriction(())
-    if value is DEFAULT:
-        return parent_restriction
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        errors["ip_restriction"] = "IP restriction must be a string or null."
-        return parent_restriction
-    try:
-        restriction = IPRestriction.parse(value)
-    except IPRestrictionError as error:
-        errors["ip_restriction"] = str(error)
-        return parent_restriction
-    if not restriction.within(parent_restriction):
-        errors["ip_restriction"] = (
-            f"IP restriction '{restriction or 'any address'}' allows addresses that "
-            f"the token used to make it does not ('{parent_restriction}')."
-        )
-    return restriction
-
-
-def _clean_expire_at(
-    value: object,
-    token_type: TokenType,
-    parent: PersonalAccessToken | None,
-    now: datetime,
-    errors: dict[str, str],
-) -> datetime | None:
-    maximum = token_type.max_lifetime
-    latest = now + maximum if maximum is not None else None
-    parent_expiry = parent.expire_at if parent is not None else None
-
-    if value is DEFAULT:
-        default = now + token_type.default_lifetime if token_type.default_lifetime else None
-        if parent is None:
-            return default
-        # Inherit the parent's expiry, unless it lies beyond what this type
-        # may have; then the type's default, still no later than the parent.
-        if latest is None or (parent_expiry is not None and parent_expiry <= latest):
-            return parent_expiry
-        return min(filter(None, (parent_expiry, default)), default=None)
-
-    if value is None:
-        if latest is not None:
-            errors["expire_at"] = (
-                f"Tokens of type {token_type.name!r} must expire, no later than {rfc3339(latest)}."
-            )
-        elif parent_expiry is not None:
-            errors["expire_at"] = (
-                "A token that never expires would outlive the token used to make it."
-            )
-        return None
-    if not isinstance(value, datetime) or timezone.is_naive(value):
-        errors["expire_at"] = f"Expiry {value!r} is not a date and time with a time zone."
-        return None
-    try:
-        value.astimezone(dt_timezone.utc)
-    except OverflowError:
-        errors["expire_at"] = f"Expiry {value.isoformat()} is out of range."
-        return None
-    if value <= now:
-        errors["expire_at"] = f"Expiry {value.isoformat()} is not in the future."
-    elif latest is not None and value > latest:
-        errors["expire_at"] = (
-            f"Expiry {value.isoformat()} is later than the longest lifetime allowed for "
-            f"type {token_type.name!r} ({rfc3339(latest)})."
-        )
-    elif parent_expiry is not None and value > parent_expiry:
-        errors["expire_at"] = (
-            f"Expiry {value.isoformat()} is later than that of the token used to make it "
-            f"({rfc3339(parent_expiry)})."
-        )
-    return value
 
 
 class PersonalAccessToken(models.Model):
