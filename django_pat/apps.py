@@ -11,7 +11,8 @@ class DjangoPatConfig(AppConfig):
     def ready(self) -> None:
         # Imported for their side effects: registering the system checks, the
         # OpenAPI extensions and the receivers that keep cache mode's entries true.
-        from . import cache, checks, openapi  # noqa: F401
+        # The token id converter is registered for the project's routes too.
+        from . import checks, converters, invalidation, openapi  # noqa: F401
         from .user_changes import note_password_change, revoke_tokens_of_changed_user
 
         pre_save.connect(

@@ -8,7 +8,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 
 from .exceptions import ServiceUnavailable
-from .verification import Presented, TokenRejected, authenticate_request, presented_token
+from .verification import KEYWORD, Presented, TokenRejected, authenticate_request, presented_token
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -20,7 +20,9 @@ __all__ = ["PersonalAccessTokenAuthentication"]
 
 
 class PersonalAccessTokenAuthentication(BaseAuthentication):
-    """``Authorization: Bearer <token>``.
+    """``Authorization: Bearer <token>``; ``keyword`` names the scheme, as on
+    DRF's ``TokenAuthentication`` (the middleware and the backend read
+    ``Bearer``).
 
     A Bearer value without this site's prefix is left to the next
     authentication class. A value with it either authenticates (``request.user``
@@ -31,10 +33,11 @@ class PersonalAccessTokenAuthentication(BaseAuthentication):
     no later class is tried.
     """
 
+    keyword = KEYWORD
     realm = "api"
 
     def authenticate(self, request: Request) -> tuple[AbstractBaseUser, PersonalAccessToken] | None:
-        presented = presented_token(request)
+        presented = presented_token(request, self.keyword)
         if presented is None:
             return None
         token = _already_authenticated(request, presented)
@@ -51,13 +54,13 @@ class PersonalAccessTokenAuthentication(BaseAuthentication):
         return token.user, token
 
     def authenticate_header(self, request: Request) -> str:
-        return f'Bearer realm="{self.realm}"'
+        return f'{self.keyword} realm="{self.realm}"'
 
 
 def _already_authenticated(request: Request, presented: Presented) -> PersonalAccessToken | None:
     """The token the middleware authenticated this same request with, if it did:
     the same rules gave their answer already, so no second query."""
-    token = getattr(request._request, "personal_access_token", None)
+    token = getattr(request, "personal_access_token", None)
     if token is not None and token.digest == presented.digest:
         return token
     return None

@@ -29,6 +29,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import BaseBackend
 from django.views.debug import SafeExceptionReporterFilter, get_exception_reporter_filter
 
+from .models import user_can_authenticate
 from .verification import TokenRejected, authenticate_request, present
 
 if TYPE_CHECKING:
@@ -69,7 +70,7 @@ class PersonalAccessTokenBackend(BaseBackend):
             user = users._default_manager.get(pk=user_id)
         except (users.DoesNotExist, ValueError, TypeError):
             return None
-        return user if getattr(user, "is_active", True) else None
+        return user if user_can_authenticate(user) else None
 
 
 # The project's filter class -> the same, strict.

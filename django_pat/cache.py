@@ -4,13 +4,13 @@ Off unless ``DJANGO_PAT["CACHE"]`` names a cache. Then a token and its user
 are kept in that cache under the token's digest (never the secret), and an
 authenticated request costs one cache round trip and no query.
 
-Nothing waits for an entry to expire. Every change that could refuse a token
-replaces its entry with a *tombstone*, after the change commits:
-
-* ``revoke()`` (through the ``token_revoked`` signal), and any save or delete
-  of a token;
-* any save or delete of a user (``is_active``, ``is_staff``, ``is_superuser``,
-  a new password...): all of that user's tokens.
+Nothing waits for an entry to expire: every change that could refuse a token
+replaces its entry with a *tombstone*, before the change is written and again
+once it commits (:mod:`django_pat.invalidation`). A request that meets a
+tombstone reads the database and does not fill the cache: the fill is an
+``add()``, which a tombstone refuses, and a fill whose database read is older
+than half of :data:`TOMBSTONE_SECONDS` is dropped (so a read made before a
+change committed never outlives the tombstone written before it).
 
 Expiry needs no invalidation: it is checked against the cached ``expire_at``
 on every request. Permissions need none either: the cached user carries no
@@ -21,11 +21,7 @@ the database when a view asks, exactly as without the cache.
 Why per-token entries with tombstones, and not a generation number per user:
 a request knows only its digest, so checking a per-user generation would cost
 a second round trip on every hit. Instead a change finds the user's digests
-(one query, on the rare write) and tombstones each. A tombstone also closes
-the race of a request that read the database just before a change committed
-and fills the cache just after: the fill is an ``add()``, which a tombstone
-refuses. Tombstones live for :data:`TOMBSTONE_SECONDS`, and a fill whose
-database read is older than half of that is dropped.
+(one query, on the rare write) and tombstones each.
 
 ``lastUsedAt`` is still written at most once per interval, by the same
 conditional UPDATE. When it was last written is kept in a second small entry;
@@ -34,45 +30,49 @@ older than the interval (so a hit is one round trip), remembers the answer,
 and skips the UPDATE if another process wrote it meanwhile.
 
 The secret is never cached, nor the user's password hash (the cached user has
-it deferred: reading it costs a query, as for ``.defer("password")``).
+it deferred: reading it costs a query).
 
 Only processes in cache mode tombstone: every process that changes tokens or
 users (web workers, admin, management commands, task workers) must have the
 same ``CACHE`` setting, and a cache that was used, then left while cache mode
 was off, must be cleared before cache mode is turned on again.
+:func:`cache_warnings` says what makes a cache a poor choice for this.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.cache import caches
-from django.db import router, transaction
+from django.db import router
 from django.db.models.base import DEFERRED
-from django.db.models.signals import post_delete, post_save
-from django.dispatch import receiver
 
 from . import cache_copy, lookup
-from .conf import pat_settings
+from .conf import pat_settings, problems
 from .models import PersonalAccessToken
-from .signals import token_revoked
 
 if TYPE_CHECKING:
     from django.db.models import Model
 
-__all__ = ["TOMBSTONE_SECONDS", "find", "forget", "record_use", "used_since"]
+__all__ = [
+    "TOMBSTONE",
+    "TOMBSTONE_SECONDS",
+    "cache_warnings",
+    "find",
+    "record_use",
+    "used_since",
+]
 
 logger = logging.getLogger("django_pat")
 
 # Bump when the shape of an entry changes, so that old entries are ignored.
 _VERSION = 1
 TOMBSTONE_SECONDS = 60
-_TOMBSTONE = "tombstone"
+TOMBSTONE = "tombstone"
 # Not cached: anyone who can read the cache could otherwise read it.
 _UNCACHED_USER_FIELDS = frozenset({"password"})
 
@@ -117,9 +117,9 @@ def find(digest: str) -> PersonalAccessToken | None:
             return _with_recent_use(digest, token)
         ticket = copy.expect(digest)
     cache = caches[alias]
-    entry_key = _entry_key(digest)
+    key = _entry_key(digest)
     try:
-        entry = cache.get(entry_key)
+        entry = cache.get(key)
     except Exception:
         logger.warning("django_pat: cache unavailable, reading the database", exc_info=True)
         if copy is not None:
@@ -135,7 +135,7 @@ def find(digest: str) -> PersonalAccessToken | None:
     # A tombstone means a change is recent: leave it be until it expires.
     if token is not None and entry is None and time.monotonic() - started < TOMBSTONE_SECONDS / 2:
         try:
-            cache.add(entry_key, _to_entry(token))
+            cache.add(key, _to_entry(token))
         except Exception:
             logger.warning("django_pat: could not fill the cache", exc_info=True)
     return token
@@ -190,58 +190,6 @@ def record_use(token: PersonalAccessToken, when: datetime) -> None:
         )
     except Exception:
         logger.warning("django_pat: could not record a use in the cache", exc_info=True)
-
-
-def forget(digests: Sequence[str], using: str | None = None) -> None:
-    """Tombstone these tokens' entries once the current transaction commits."""
-    alias = pat_settings.cache
-    if alias is None or not digests:
-        return
-    tombstones = {_entry_key(digest): _TOMBSTONE for digest in digests}
-
-    def tombstone() -> None:
-        caches[alias].set_many(tombstones, timeout=TOMBSTONE_SECONDS)
-        _drop_copies(digests)
-
-    transaction.on_commit(tombstone, using=using)
-
-
-def _forget_user(user_pk: Any, using: str | None) -> None:
-    alias = pat_settings.cache
-    if alias is None:
-        return
-
-    def tombstone() -> None:
-        # Read after the commit, so that a token made meanwhile is not missed,
-        # and from the database written to, where it is (a replica may lag).
-        digests = list(
-            PersonalAccessToken._default_manager.using(
-                using or router.db_for_write(PersonalAccessToken)
-            )
-            .filter(user_id=user_pk, revoked_at__isnull=True)
-            .values_list("digest", flat=True)
-        )
-        if digests:
-            caches[alias].set_many(
-                {_entry_key(digest): _TOMBSTONE for digest in digests}, timeout=TOMBSTONE_SECONDS
-            )
-            _drop_copies(digests)
-
-    transaction.on_commit(tombstone, using=using)
-
-
-def _drop_copies(digests: Sequence[str]) -> None:
-    # Redis tells this process too; dropping here as well costs nothing. Runs
-    # after the commit, so it must not fail.
-    alias = pat_settings.cache
-    copy = cache_copy.existing_copy(alias) if alias is not None else None
-    if copy is not None:
-        try:
-            copy.drop(digests)
-        except Exception:
-            logger.warning(
-                "django_pat: could not drop entries of the in-process copy", exc_info=True
-            )
 
 
 # --- entries ------------------------------------------------------------------------
@@ -302,27 +250,46 @@ def _build(
     return token
 
 
-# --- invalidation -------------------------------------------------------------------
+# --- what makes a cache a poor choice -------------------------------------------------
+
+# Backends whose entries one process cannot see another write or delete.
+_UNSHARED_CACHES = {
+    "django.core.cache.backends.locmem.LocMemCache": "keeps a separate cache in each process",
+    "django.core.cache.backends.dummy.DummyCache": "caches nothing",
+}
+# Backends the in-process copy can follow (through Redis's invalidation messages).
+_REDIS_CACHES = frozenset(
+    {"django.core.cache.backends.redis.RedisCache", "django_redis.cache.RedisCache"}
+)
 
 
-@receiver(token_revoked, dispatch_uid="django_pat.cache.revoked")
-def _revoked(sender: Any, token: PersonalAccessToken, **kwargs: Any) -> None:
-    forget([token.digest], token._state.db)
-
-
-@receiver(post_save, sender=PersonalAccessToken, dispatch_uid="django_pat.cache.token_saved")
-def _token_saved(sender: Any, instance: PersonalAccessToken, created: bool, **kwargs: Any) -> None:
-    # A new token's digest has never been looked up: nothing to invalidate.
-    if not created:
-        forget([instance.digest], kwargs.get("using"))
-
-
-@receiver(post_delete, sender=PersonalAccessToken, dispatch_uid="django_pat.cache.token_deleted")
-def _token_deleted(sender: Any, instance: PersonalAccessToken, **kwargs: Any) -> None:
-    forget([instance.digest], kwargs.get("using"))
-
-
-@receiver(post_save, sender=settings.AUTH_USER_MODEL, dispatch_uid="django_pat.cache.user_saved")
-def _user_saved(sender: Any, instance: Model, created: bool, **kwargs: Any) -> None:
-    if not created:
-        _forget_user(instance.pk, kwargs.get("using"))
+def cache_warnings(raw: Any) -> list[str]:
+    """What makes a valid ``CACHE`` setting a poor one, one sentence each."""
+    if not isinstance(raw, dict) or problems(raw):
+        return []
+    alias = raw.get("CACHE")
+    if alias is None:
+        return []
+    backend = settings.CACHES[alias].get("BACKEND", "")
+    why = _UNSHARED_CACHES.get(backend)
+    if why is not None:
+        return [
+            f"DJANGO_PAT['CACHE'] names the cache {alias!r}, whose backend {why}: a token "
+            "revoked in one process could still be accepted by another. Use a cache every "
+            "process shares, such as Redis."
+        ]
+    servers = cache_copy.server_count(settings.CACHES[alias].get("LOCATION"))
+    if "redis" in backend.lower() and servers > 1:
+        return [
+            f"DJANGO_PAT['CACHE'] names the cache {alias!r}, which has {servers} "
+            "servers and may read from a replica: a replica that has not yet caught up "
+            "could still answer with a revoked token's entry. Give cache mode a cache "
+            "with one Redis server."
+        ]
+    if raw.get("CACHE_IN_PROCESS") and backend not in _REDIS_CACHES:
+        return [
+            f"DJANGO_PAT['CACHE_IN_PROCESS'] is on, but the cache {alias!r} is not Redis "
+            f"({', '.join(sorted(_REDIS_CACHES))}): no process keeps a copy, and every "
+            "hit reads the cache."
+        ]
+    return []

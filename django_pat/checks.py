@@ -8,7 +8,8 @@ from django.conf import settings
 from django.core import checks
 from django.utils.module_loading import import_string
 
-from .conf import cache_warnings, problems
+from .cache import cache_warnings
+from .conf import problems
 
 
 @checks.register(checks.Tags.security)

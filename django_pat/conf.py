@@ -24,7 +24,7 @@ from django.dispatch import receiver
 from . import tokens
 from .ip import Network, parse_network
 
-__all__ = ["DEFAULTS", "TokenType", "cache_warnings", "pat_settings", "problems"]
+__all__ = ["DEFAULTS", "TokenType", "pat_settings", "problems"]
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 ALL_METHODS = "*"
@@ -232,53 +232,6 @@ def problems(raw: Any) -> list[str]:
                     f"but a maximum of {maximum}; the default must not exceed the maximum."
                 )
     return found
-
-
-# Backends whose entries one process cannot see another write or delete.
-_UNSHARED_CACHES = {
-    "django.core.cache.backends.locmem.LocMemCache": "keeps a separate cache in each process",
-    "django.core.cache.backends.dummy.DummyCache": "caches nothing",
-}
-
-
-def cache_warnings(raw: Any) -> list[str]:
-    """What makes a valid ``CACHE`` setting a poor one, one sentence each."""
-    if not isinstance(raw, dict) or problems(raw):
-        return []
-    alias = raw.get("CACHE")
-    if alias is None:
-        return []
-    backend = settings.CACHES[alias].get("BACKEND", "")
-    why = _UNSHARED_CACHES.get(backend)
-    if why is not None:
-        return [
-            f"DJANGO_PAT['CACHE'] names the cache {alias!r}, whose backend {why}: a token "
-            "revoked in one process could still be accepted by another. Use a cache every "
-            "process shares, such as Redis."
-        ]
-    from .cache_copy import server_count
-
-    servers = server_count(settings.CACHES[alias].get("LOCATION"))
-    if "redis" in backend.lower() and servers > 1:
-        return [
-            f"DJANGO_PAT['CACHE'] names the cache {alias!r}, which has {servers} "
-            "servers and may read from a replica: a replica that has not yet caught up "
-            "could still answer with a revoked token's entry. Give cache mode a cache "
-            "with one Redis server."
-        ]
-    if raw.get("CACHE_IN_PROCESS") and backend not in _REDIS_CACHES:
-        return [
-            f"DJANGO_PAT['CACHE_IN_PROCESS'] is on, but the cache {alias!r} is not Redis "
-            f"({', '.join(sorted(_REDIS_CACHES))}): no process keeps a copy, and every "
-            "hit reads the cache."
-        ]
-    return []
-
-
-# Backends the in-process copy can follow (through Redis's invalidation messages).
-_REDIS_CACHES = frozenset(
-    {"django.core.cache.backends.redis.RedisCache", "django_redis.cache.RedisCache"}
-)
 
 
 def _build_types(merged: dict[str, Any]) -> dict[str, TokenType]:

@@ -1,8 +1,9 @@
 """The error body of every response under the endpoints:
 ``{"message": "...", "status": 400, "errors": {"field": ["..."]}}``.
 
-And what a database that cannot be reached becomes: a 503 with that body and
-``Retry-After``, never a request let through, never a 500.
+And what a database that cannot be reached, or a cache that refuses a
+tombstone, becomes: a 503 with that body and ``Retry-After``, never a request
+let through, never a 500.
 """
 
 from __future__ import annotations
@@ -10,16 +11,21 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig
 from django.core.signals import got_request_exception
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
 __all__ = [
     "DATABASE_UNAVAILABLE",
+    "MAX_BODY_BYTES",
     "RETRY_AFTER",
     "UNAVAILABLE_MESSAGE",
+    "CacheUnavailable",
+    "RequestTooLarge",
     "ServiceUnavailable",
     "error_body",
     "exception_handler",
@@ -38,6 +44,22 @@ DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
 # Seconds a client is asked to wait before trying again after a 503.
 RETRY_AFTER = 5
 UNAVAILABLE_MESSAGE = "Service temporarily unavailable; try again later."
+
+
+class CacheUnavailable(Exception):
+    """Cache mode's cache refused the tombstone a change needs first: the
+    change was not made (a revocation must never commit while a cached entry
+    could still let the token in)."""
+
+
+# A provisioning request is well under 5 KB; 64 KB leaves room and no more.
+MAX_BODY_BYTES = 64 * 1024
+
+
+class RequestTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = f"Request body is larger than {MAX_BODY_BYTES} bytes."
+    default_code = "request_too_large"
 
 
 class ServiceUnavailable(exceptions.APIException):
@@ -84,6 +106,20 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
             exc_info=exc,
         )
         exc = ServiceUnavailable()
+    elif isinstance(exc, CacheUnavailable):
+        request = context.get("request")
+        logger.error(
+            "Cache unavailable in a personal access token view (%s %s); nothing "
+            "changed, answered 503",
+            getattr(request, "method", None),
+            getattr(request, "path", None),
+            exc_info=exc,
+        )
+        exc = ServiceUnavailable()
+    elif isinstance(exc, RequestDataTooBig):
+        # Over Django's DATA_UPLOAD_MAX_MEMORY_SIZE, which DRF reads the body
+        # of a JSON request against before our parser sees it.
+        exc = RequestTooLarge()
     response = drf_exception_handler(exc, context)
     if response is None:
         request = context.get("request")
@@ -102,6 +138,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     return response
 
 
+@csrf_exempt
 def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
-    """A JSON 404 for any other path under the endpoints' prefix."""
+    """A JSON 404 for any other path under the endpoints' prefix, a malformed
+    token id included. Exempt from CSRF, as DRF's views are: it changes
+    nothing, and a session's DELETE must get this JSON 404, not Django's HTML
+    403 page."""
     return JsonResponse(error_body("Not found.", 404), status=404)

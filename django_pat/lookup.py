@@ -3,9 +3,21 @@
 Looking a token up is the same query on every request: its row and its
 user's, by the digest's unique index. Building and compiling that query with
 the ORM costs several times what the database spends answering it, so it is
-compiled once per database connection and then only executed; the values go
-through the ORM's own converters and ``Model.from_db``, so the token and its
-user are exactly what ``select_related("user").get(digest=...)`` would give.
+compiled once and then only executed; the values go through the ORM's own
+converters and ``Model.from_db``, so the token and its user are exactly what
+``select_related("user").get(digest=...)`` would give.
+
+Compiled queries are kept per thread and, in each thread, per database
+alias: Django's connections are per thread, and the converters are methods
+of the connection that compiled them. A change to ``AUTH_USER_MODEL``,
+``DATABASES``, ``DATABASE_ROUTERS`` or ``INSTALLED_APPS`` (``setting_changed``)
+makes every thread compile again.
+
+Compiling uses Django's compiler internals (``get_compiler()``, ``select``,
+``get_converters()``), which a future Django may change. If compiling fails,
+for any reason but a database error, the failure is logged once (a warning
+on the ``django_pat`` logger, with its traceback) and every lookup on that
+alias uses the plain ORM query instead: slower, still one query, never a 500.
 
 The query goes to the database that writes tokens,
 ``router.db_for_write(PersonalAccessToken)``, not to the one the project's
@@ -16,13 +28,14 @@ up. Revocation takes effect on the next request, whatever the routing.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.core.signals import setting_changed
-from django.db import connections, router
+from django.db import Error, connections, router
 from django.db.models import ForeignKey
 from django.dispatch import receiver
 
@@ -33,6 +46,8 @@ if TYPE_CHECKING:
     from django.db.models import Model
 
 __all__ = ["fetch"]
+
+logger = logging.getLogger("django_pat")
 
 Converter = Callable[[Any, Any, "BaseDatabaseWrapper"], Any]
 
@@ -54,20 +69,25 @@ class _Compiled:
 
 
 class _Cache(threading.local):
-    """Compiled queries of this thread, by alias.
+    """Compiled queries of this thread, by alias; None for an alias whose
+    query could not be compiled (the ORM's query is used instead).
 
     Per thread because Django's connections are: the converters are methods
     of the connection that compiled them.
     """
 
     def __init__(self) -> None:
-        self.compiled: dict[str, _Compiled] = {}
+        self.compiled: dict[str, _Compiled | None] = {}
         self.generation = 0
 
 
 _cache = _Cache()
 # Bumped when a setting the query depends on changes; each thread then recompiles.
 _generation = 0
+# Alias -> the generation in which compiling its query failed, in any thread:
+# no other thread tries again, or logs again, until a setting changes.
+_failed: dict[str, int] = {}
+_failed_lock = threading.Lock()
 
 
 def _compile(alias: str) -> _Compiled:
@@ -103,12 +123,33 @@ def _compile(alias: str) -> _Compiled:
     )
 
 
-def _for(alias: str) -> _Compiled:
-    if _cache.generation != _generation:
-        _cache.compiled, _cache.generation = {}, _generation
-    compiled = _cache.compiled.get(alias)
-    if compiled is None:
-        compiled = _cache.compiled[alias] = _compile(alias)
+def _for(alias: str) -> _Compiled | None:
+    """This thread's compiled query for ``alias``; None: use the ORM's."""
+    generation = _generation
+    if _cache.generation != generation:
+        _cache.compiled, _cache.generation = {}, generation
+    try:
+        return _cache.compiled[alias]
+    except KeyError:
+        pass
+    compiled = None
+    if _failed.get(alias) != generation:
+        try:
+            compiled = _compile(alias)
+        except Error:
+            raise  # the database did not answer (connecting, say): not the compiler's fault
+        except Exception:
+            with _failed_lock:
+                first = _failed.get(alias) != generation
+                _failed[alias] = generation
+            if first:
+                logger.warning(
+                    "django_pat: could not compile the token query for database %r; "
+                    "using the ORM's query instead (slower, still one query)",
+                    alias,
+                    exc_info=True,
+                )
+    _cache.compiled[alias] = compiled
     return compiled
 
 
@@ -121,6 +162,8 @@ def fetch(digest: str) -> PersonalAccessToken | None:
     """
     alias = router.db_for_write(PersonalAccessToken)
     compiled = _for(alias)
+    if compiled is None:
+        return _fetch_with_the_orm(alias, digest)
     params = list(compiled.params)
     params[compiled.digest_index] = digest
     connection = connections[alias]
@@ -141,6 +184,17 @@ def fetch(digest: str) -> PersonalAccessToken | None:
     user = compiled.user_model.from_db(alias, compiled.user_names, row[split:])
     compiled.user_field.set_cached_value(token, user)
     return token
+
+
+def _fetch_with_the_orm(alias: str, digest: str) -> PersonalAccessToken | None:
+    try:
+        return (
+            PersonalAccessToken._default_manager.using(alias)
+            .select_related("user")
+            .get(digest=digest)
+        )
+    except PersonalAccessToken.DoesNotExist:
+        return None
 
 
 @receiver(setting_changed)

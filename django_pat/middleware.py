@@ -34,14 +34,14 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_asy
 from django.http import HttpRequest, HttpResponseBase, JsonResponse
 
 from .exceptions import RETRY_AFTER, error_body
-from .verification import TokenRejected, authenticate_request, presented_token
+from .verification import KEYWORD, TokenRejected, authenticate_request, presented_token
 
 if TYPE_CHECKING:
     from .models import PersonalAccessToken
 
 __all__ = ["PersonalAccessTokenMiddleware", "refusal_response"]
 
-WWW_AUTHENTICATE = 'Bearer realm="api"'
+WWW_AUTHENTICATE = f'{KEYWORD} realm="api"'
 
 
 def refusal_response(rejection: TokenRejected) -> JsonResponse:

@@ -2,26 +2,24 @@
 
 from __future__ import annotations
 
-import unicodedata
 import uuid
 from datetime import datetime
-from datetime import timezone as dt_timezone
 from functools import cache
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist, ValidationError
-from django.db import models, transaction
+from django.db import models, router, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from . import tokens
+from . import tokens, validation
 from .conf import TokenType, pat_settings
-from .formats import rfc3339
-from .ip import IPRestriction, IPRestrictionError, parse_stored
-from .signals import token_provisioned, token_revoked
+from .ip import IPRestriction, parse_stored
+from .signals import before_revoke, token_provisioned, token_revoked
+from .validation import DEFAULT, NAME_MAX_LENGTH, normalize_name
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -33,19 +31,8 @@ __all__ = [
     "InactiveRequester",
     "PersonalAccessToken",
     "normalize_name",
+    "user_can_authenticate",
 ]
-
-NAME_MAX_LENGTH = 100
-
-
-class _Default:
-    """Marks an argument left out, as opposed to an explicit None."""
-
-    def __repr__(self) -> str:
-        return "DEFAULT"
-
-
-DEFAULT: Any = _Default()
 
 
 class InactiveRequester(ValidationError):
@@ -55,6 +42,17 @@ class InactiveRequester(ValidationError):
     A ValidationError, so that the admin and the management commands show it
     like any other refusal; the API answers it with its generic 401 instead,
     as it would have answered the request a moment later."""
+
+
+def user_can_authenticate(user: Any) -> bool:
+    """Whether ``user`` may be authenticated by one of their tokens: the one
+    place that reads ``is_active``, as Django's ``ModelBackend`` does.
+
+    A user model without ``is_active`` has every user active. It must agree
+    with the queryset's :meth:`~PersonalAccessTokenQuerySet.active`, which
+    asks the database the same question.
+    """
+    return bool(getattr(user, "is_active", True))
 
 
 @cache
@@ -113,15 +111,15 @@ class PersonalAccessTokenManager(
     ) -> tuple[PersonalAccessToken, str]:
         """Make a token for ``user``; return it and its secret.
 
-        ``name`` is stored as :func:`normalize_name` gives it, and must differ
-        in that form from the names of the user's other active tokens.
-
         ``type`` None or left out: the default type. ``ip_restriction`` and
         ``expire_at`` left out: the parent's if there is one, else no
         restriction and the type's default lifetime; None means any address
         and never expiring. ``parent`` is the token that authenticated the
         request asking for this one: the new token may not outlive it, allow
         more addresses or use more methods.
+
+        ``name`` is stored as :func:`normalize_name` gives it, and must differ
+        in that form from the names of the user's other active tokens.
 
         The secret is returned here and nowhere else; only its digest is
         stored. Raises :class:`~django.core.exceptions.ValidationError`, keyed
@@ -134,11 +132,11 @@ class PersonalAccessTokenManager(
         now = timezone.now()
         errors: dict[str, str] = {}
 
-        clean_name = _clean_name(name, errors)
-        token_type = _clean_type(type, parent, errors)
-        restriction = _clean_ip_restriction(ip_restriction, parent, errors)
+        clean_name = validation.clean_name(name, errors)
+        token_type = validation.clean_type(type, parent, errors)
+        restriction = validation.clean_ip_restriction(ip_restriction, parent, errors)
         if token_type is not None:
-            expire_at = _clean_expire_at(expire_at, token_type, parent, now, errors)
+            expire_at = validation.clean_expire_at(expire_at, token_type, parent, now, errors)
         # The None checks hold whenever errors is empty; they are for the type checker.
         if errors or token_type is None or clean_name is None:
             raise ValidationError(errors)
@@ -185,176 +183,13 @@ class PersonalAccessTokenManager(
                 created_at=now,
                 expire_at=expire_at,
             )
-        token_provisioned.send(sender=PersonalAccessToken, token=token, parent=parent)
+
+        def provisioned() -> None:
+            token_provisioned.send(sender=self.model, token=token, parent=parent)
+
+        # Sent once the token is committed, never for one a rollback undoes.
+        transaction.on_commit(provisioned, using=self.db, robust=True)
         return token, secret
-
-
-# Categories refused inside a name: control characters (a tab, a newline, an
-# escape sequence that recolours a terminal), lone surrogates (no database can
-# store them) and line and paragraph separators (which break a name across
-# lines like a newline would).
-_REFUSED_CATEGORIES = {
-    "Cc": "control character",
-    "Cs": "surrogate",
-    "Zl": "line separator",
-    "Zp": "paragraph separator",
-}
-# Longer input is refused before it is normalised: CPython's NFC takes time
-# quadratic in a run of combining marks, and a request body of 64 KiB holds
-# enough of them for seconds of work. Four times the limit leaves room for a
-# name written decomposed and with invisible characters in it.
-_NAME_INPUT_MAX_LENGTH = 4 * NAME_MAX_LENGTH
-
-
-def normalize_name(name: str) -> str:
-    """The form in which a token's name is stored, shown and compared.
-
-    Invisible format characters (Unicode category Cf: zero-width spaces and
-    joiners, the byte order mark, the soft hyphen, every bidirectional
-    control) are removed, the rest is put in Unicode NFC and trimmed of
-    whitespace. So ``"deploy"``, ``"deploy\u200b"`` and ``" deploy "`` are one
-    name, and so are ``"Caf\u00e9"`` and ``"Cafe\u0301"``; ``"Deploy"`` is
-    another. Removing the zero-width joiner splits an emoji sequence into its
-    parts (a family becomes its members side by side), and removing tag
-    characters turns a subdivision flag into a plain black flag: the name
-    still reads, and cannot hide a difference.
-    """
-    visible = "".join(c for c in name if unicodedata.category(c) != "Cf")
-    # NFC after the removal: a format character between a letter and a
-    # combining accent would otherwise keep them from composing.
-    return unicodedata.normalize("NFC", visible).strip()
-
-
-def _clean_name(name: object, errors: dict[str, str]) -> str | None:
-    if not isinstance(name, str):
-        errors["name"] = f"Name must be a string, not {name!r}."
-        return None
-    if len(name) > _NAME_INPUT_MAX_LENGTH:
-        errors["name"] = (
-            f"Name {name[:20]!r}… is {len(name)} characters long; at most "
-            f"{NAME_MAX_LENGTH} are allowed."
-        )
-        return None
-    clean = normalize_name(name)
-    refused = next((c for c in clean if unicodedata.category(c) in _REFUSED_CATEGORIES), None)
-    if not name.strip():
-        errors["name"] = "Name may not be blank."
-    elif not clean:
-        errors["name"] = f"Name {name!r} is made only of invisible characters."
-    elif len(clean) > NAME_MAX_LENGTH:
-        errors["name"] = (
-            f"Name {clean[:20]!r}… is {len(clean)} characters long; at most "
-            f"{NAME_MAX_LENGTH} are allowed."
-        )
-    elif refused is not None:
-        what = _REFUSED_CATEGORIES[unicodedata.category(refused)]
-        errors["name"] = (
-            f"Name {clean!r} contains the {what} U+{ord(refused):04X}, which is not allowed."
-        )
-    else:
-        return clean
-    return None
-
-
-def _clean_type(
-    value: object, parent: PersonalAccessToken | None, errors: dict[str, str]
-) -> TokenType | None:
-    types = pat_settings.types
-    parent_type = parent.token_type if parent is not None else None
-    if value is None:
-        chosen = pat_settings.default_type
-        # Left out under a weaker parent, the new token takes the parent's type.
-        if parent_type is not None and not chosen.within(parent_type):
-            chosen = parent_type
-        return chosen
-    if not isinstance(value, str) or value not in types:
-        errors["type"] = f"{value!r} is not a token type; choose one of {', '.join(types)}."
-        return None
-    chosen = types[value]
-    if parent is not None and (parent_type is None or not chosen.within(parent_type)):
-        errors["type"] = (
-            f"Type {value!r} allows more than the {parent.type!r} token used to make it."
-        )
-        return None
-    return chosen
-
-
-def _clean_ip_restriction(
-    value: object, parent: PersonalAccessToken | None, errors: dict[str, str]
-) -> IPRestriction:
-    parent_restriction = parent.restriction if parent is not None else IPRestriction(())
-    if value is DEFAULT:
-        return parent_restriction
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        errors["ip_restriction"] = "IP restriction must be a string or null."
-        return parent_restriction
-    try:
-        restriction = IPRestriction.parse(value)
-    except IPRestrictionError as error:
-        errors["ip_restriction"] = str(error)
-        return parent_restriction
-    if not restriction.within(parent_restriction):
-        errors["ip_restriction"] = (
-            f"IP restriction '{restriction or 'any address'}' allows addresses that "
-            f"the token used to make it does not ('{parent_restriction}')."
-        )
-    return restriction
-
-
-def _clean_expire_at(
-    value: object,
-    token_type: TokenType,
-    parent: PersonalAccessToken | None,
-    now: datetime,
-    errors: dict[str, str],
-) -> datetime | None:
-    maximum = token_type.max_lifetime
-    latest = now + maximum if maximum is not None else None
-    parent_expiry = parent.expire_at if parent is not None else None
-
-    if value is DEFAULT:
-        default = now + token_type.default_lifetime if token_type.default_lifetime else None
-        if parent is None:
-            return default
-        # Inherit the parent's expiry, unless it lies beyond what this type
-        # may have; then the type's default, still no later than the parent.
-        if latest is None or (parent_expiry is not None and parent_expiry <= latest):
-            return parent_expiry
-        return min(filter(None, (parent_expiry, default)), default=None)
-
-    if value is None:
-        if latest is not None:
-            errors["expire_at"] = (
-                f"Tokens of type {token_type.name!r} must expire, no later than {rfc3339(latest)}."
-            )
-        elif parent_expiry is not None:
-            errors["expire_at"] = (
-                "A token that never expires would outlive the token used to make it."
-            )
-        return None
-    if not isinstance(value, datetime) or timezone.is_naive(value):
-        errors["expire_at"] = f"Expiry {value!r} is not a date and time with a time zone."
-        return None
-    try:
-        value.astimezone(dt_timezone.utc)
-    except OverflowError:
-        errors["expire_at"] = f"Expiry {value.isoformat()} is out of range."
-        return None
-    if value <= now:
-        errors["expire_at"] = f"Expiry {value.isoformat()} is not in the future."
-    elif latest is not None and value > latest:
-        errors["expire_at"] = (
-            f"Expiry {value.isoformat()} is later than the longest lifetime allowed for "
-            f"type {token_type.name!r} ({rfc3339(latest)})."
-        )
-    elif parent_expiry is not None and value > parent_expiry:
-        errors["expire_at"] = (
-            f"Expiry {value.isoformat()} is later than that of the token used to make it "
-            f"({rfc3339(parent_expiry)})."
-        )
-    return value
 
 
 class PersonalAccessToken(models.Model):
@@ -370,7 +205,6 @@ class PersonalAccessToken(models.Model):
         on_delete=models.CASCADE,
         related_name="personal_access_tokens",
     )
-    # Stored as normalize_name() gives it, so that names compare exactly.
     name = models.CharField(max_length=NAME_MAX_LENGTH)
     type = models.CharField(max_length=32)
     digest = models.CharField(max_length=64, unique=True, editable=False)
@@ -415,7 +249,7 @@ class PersonalAccessToken(models.Model):
         return (
             self.revoked_at is None
             and not self.is_expired(now)
-            and getattr(self.user, "is_active", True)
+            and user_can_authenticate(self.user)
         )
 
     @property
@@ -426,23 +260,37 @@ class PersonalAccessToken(models.Model):
             return "revoked"
         if self.is_expired():
             return "expired"
-        return "active" if getattr(self.user, "is_active", True) else "user_inactive"
+        return "active" if user_can_authenticate(self.user) else "user_inactive"
 
     def revoke(self) -> bool:
         """Revoke the token now; True if this call revoked it.
 
         Idempotent: a second call changes nothing and sends no signal. One
         conditional UPDATE, so concurrent calls revoke and signal once.
+
+        ``token_revoked`` is sent when the revocation commits (at once outside
+        a transaction), never for one that is rolled back. ``before_revoke``
+        is sent before the UPDATE: in cache mode it tombstones the token's
+        entry, and a cache that refuses raises
+        :class:`~django_pat.exceptions.CacheUnavailable` with nothing revoked.
         """
+        model = type(self)
+        # Where the UPDATE goes, whatever database this instance was read from.
+        using = router.db_for_write(model)
+        before_revoke.send(sender=model, token=self, using=using)
         now = timezone.now()
         revoked = (
-            type(self)
-            ._default_manager.filter(pk=self.pk, revoked_at__isnull=True)
+            model._default_manager.using(using)
+            .filter(pk=self.pk, revoked_at__isnull=True)
             .update(revoked_at=now)
         )
         if revoked:
             self.revoked_at = now
-            token_revoked.send(sender=type(self), token=self)
+
+            def revoked_signal() -> None:
+                token_revoked.send(sender=model, token=self)
+
+            transaction.on_commit(revoked_signal, using=using, robust=True)
             return True
         if self.revoked_at is None:
             self.refresh_from_db(fields=["revoked_at"])

@@ -1,7 +1,9 @@
 """Optional ``?limit=&offset=`` paging that keeps the body a plain array.
 
-The page's neighbours go in an RFC 8288 ``Link`` header and the total in
-``X-Total-Count``, as GitHub-style APIs do.
+DRF's ``LimitOffsetPagination``, with the page's neighbours in an RFC 8288
+``Link`` header and the total in ``X-Total-Count``, as GitHub-style APIs do;
+without ``limit``, the whole list (whatever ``PAGE_SIZE`` says); a bad value
+is a 400 naming it, where DRF would quietly use a default.
 """
 
 from __future__ import annotations
@@ -11,9 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
 from rest_framework import exceptions
-from rest_framework.pagination import BasePagination
+from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
-from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 if TYPE_CHECKING:
     from rest_framework.request import Request
@@ -40,12 +41,18 @@ def _integer(request: Request, name: str, low: int, high: int) -> int | None:
     return value
 
 
-class LinkHeaderPagination(BasePagination):
-    limit_query_param = "limit"
-    offset_query_param = "offset"
+class LinkHeaderPagination(LimitOffsetPagination):
+    default_limit = None
     max_limit = 1000
     # Beyond any real list, and within every database's integer range.
     max_offset = 2**31 - 1
+    template = None
+
+    def get_limit(self, request: Request) -> int | None:
+        return _integer(request, self.limit_query_param, 1, self.max_limit)
+
+    def get_offset(self, request: Request) -> int:
+        return _integer(request, self.offset_query_param, 0, self.max_offset) or 0
 
     def paginate_queryset(
         self,
@@ -53,34 +60,18 @@ class LinkHeaderPagination(BasePagination):
         request: Request,
         view: APIView | None = None,
     ) -> list[Any] | None:
-        limit = _integer(request, self.limit_query_param, 1, self.max_limit)
-        offset = _integer(request, self.offset_query_param, 0, self.max_offset)
-        if limit is None:
-            if offset is not None:
-                raise exceptions.ValidationError(
-                    {self.offset_query_param: ["offset needs a limit."]}
-                )
-            return None
-        self.request = request
-        self.limit, self.offset = limit, offset or 0
-        self.count = len(queryset) if isinstance(queryset, Sequence) else queryset.count()
-        return list(queryset[self.offset : self.offset + self.limit])
-
-    def _link(self, offset: int, rel: str) -> str:
-        url = self.request.build_absolute_uri()
-        url = replace_query_param(url, self.limit_query_param, self.limit)
-        if offset:
-            url = replace_query_param(url, self.offset_query_param, offset)
-        else:
-            url = remove_query_param(url, self.offset_query_param)
-        return f'<{url}>; rel="{rel}"'
+        params = request.query_params
+        if self.limit_query_param not in params and self.offset_query_param in params:
+            self.get_offset(request)  # a bad value is named as such
+            raise exceptions.ValidationError({self.offset_query_param: ["offset needs a limit."]})
+        return super().paginate_queryset(queryset, request, view)
 
     def get_paginated_response(self, data: Any) -> Response:
-        links = []
-        if self.offset + self.limit < self.count:
-            links.append(self._link(self.offset + self.limit, "next"))
-        if self.offset > 0:
-            links.append(self._link(max(self.offset - self.limit, 0), "prev"))
+        links = [
+            f'<{url}>; rel="{rel}"'
+            for url, rel in ((self.get_next_link(), "next"), (self.get_previous_link(), "prev"))
+            if url is not None
+        ]
         headers = {"X-Total-Count": str(self.count)}
         if links:
             headers["Link"] = ", ".join(links)

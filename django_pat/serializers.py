@@ -12,7 +12,7 @@ from rest_framework import serializers
 
 from .conf import pat_settings
 from .formats import parse_rfc3339, rfc3339
-from .models import DEFAULT, NAME_MAX_LENGTH, PersonalAccessToken
+from .models import NAME_MAX_LENGTH, PersonalAccessToken
 
 __all__ = [
     "PersonalAccessTokenSerializer",
@@ -23,6 +23,7 @@ __all__ = [
 
 # Model field name -> JSON field name, for the errors of provision().
 JSON_NAMES = {"ip_restriction": "ipRestriction", "expire_at": "expireAt"}
+_MODEL_NAMES = {json: model for model, json in JSON_NAMES.items()}
 
 
 class UTCDateTimeField(serializers.DateTimeField):
@@ -234,13 +235,11 @@ class ProvisionSerializer(serializers.Serializer[Any]):
         return super().to_internal_value(data)
 
     def provision_arguments(self) -> dict[str, Any]:
-        """Keyword arguments for ``provision()``: absent fields stay absent."""
-        data = self.validated_data
+        """Keyword arguments for ``provision()``, for the fields the request
+        has: absent fields stay absent. A subclass's own fields come under
+        their own names."""
         return {
-            "name": data["name"],
-            "type": data.get("type"),
-            "ip_restriction": data.get("ipRestriction", DEFAULT),
-            "expire_at": data.get("expireAt", DEFAULT),
+            _MODEL_NAMES.get(field, field): value for field, value in self.validated_data.items()
         }
 
 

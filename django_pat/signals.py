@@ -1,6 +1,10 @@
 """Signals for audit logs and other side effects.
 
-None of them ever carries the secret.
+None of them ever carries the secret. ``token_provisioned`` and
+``token_revoked`` are sent when the change commits (at once outside a
+transaction): a receiver never hears of a token that a rollback undid. They
+are sent with ``transaction.on_commit(..., robust=True)``: an exception in a
+receiver is logged, and cannot undo what was committed.
 
 ``token_provisioned(sender, token, parent)``
     A token was made. ``parent`` is the token that authenticated the request
@@ -13,6 +17,15 @@ None of them ever carries the secret.
     ``display_prefix`` are None when no stored token matched; ``client_ip``
     is an ``ipaddress`` address or None. The request itself is not sent: its
     ``Authorization`` header holds the secret.
+
+Internal, for cache mode rather than audit:
+
+``before_revoke(sender, token, using)``
+    ``revoke()`` is about to write ``revoked_at`` to the database ``using``,
+    in the caller's transaction if there is one. A receiver that raises stops
+    the revocation. Cache mode tombstones the token's entry here, so that no
+    revocation is ever committed while a cached entry could still let the
+    token in.
 """
 
 from django.dispatch import Signal
@@ -20,3 +33,4 @@ from django.dispatch import Signal
 token_provisioned = Signal()
 token_revoked = Signal()
 authentication_failed = Signal()
+before_revoke = Signal()

@@ -4,8 +4,9 @@ Every route answers with and without a trailing slash, with no redirect, and
 every other path under the prefix is a JSON 404.
 """
 
-from django.urls import re_path
+from django.urls import path, re_path
 
+from . import converters
 from .exceptions import not_found
 from .views import PersonalAccessTokenViewSet
 
@@ -23,10 +24,16 @@ urlpatterns = [
         PersonalAccessTokenViewSet.as_view({"get": "list", "post": "create"}),
         name="token-list",
     ),
-    re_path(
-        rf"^personal-access-tokens/(?P<token_id>[^/]+){_OPTIONAL_SLASH}$",
+    # A malformed id matches neither: the JSON 404 below answers it.
+    path(
+        f"personal-access-tokens/<{converters.NAME}:token_id>",
         PersonalAccessTokenViewSet.as_view({"get": "retrieve", "delete": "destroy"}),
         name="token-detail",
+    ),
+    # The same with a slash, left out of the schema (schema=None): published once.
+    path(
+        f"personal-access-tokens/<{converters.NAME}:token_id>/",
+        PersonalAccessTokenViewSet.as_view({"get": "retrieve", "delete": "destroy"}, schema=None),
     ),
     re_path(r"^personal-access-tokens/", not_found),
 ]

@@ -37,7 +37,7 @@ from django.contrib.auth.hashers import is_password_usable
 from django.utils import timezone
 
 from .conf import pat_settings
-from .models import PersonalAccessToken
+from .models import PersonalAccessToken, user_can_authenticate
 
 __all__ = ["note_password_change", "revoke_tokens", "revoke_tokens_of_changed_user"]
 
@@ -105,8 +105,6 @@ def revoke_tokens_of_changed_user(
     password_changed = instance.__dict__.pop(_CHANGE_MARK, False)
     if raw or created:
         return
-    deactivated = pat_settings.revoke_on_user_deactivation and not getattr(
-        instance, "is_active", True
-    )
+    deactivated = pat_settings.revoke_on_user_deactivation and not user_can_authenticate(instance)
     if deactivated or password_changed:
         revoke_tokens(instance)

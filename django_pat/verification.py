@@ -28,7 +28,7 @@ from .client_ip import client_ip
 from .conf import pat_settings
 from .exceptions import DATABASE_UNAVAILABLE, UNAVAILABLE_MESSAGE
 from .ip import IPRestrictionError
-from .models import PersonalAccessToken
+from .models import PersonalAccessToken, user_can_authenticate
 from .signals import authentication_failed
 
 if TYPE_CHECKING:
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "GENERIC_MESSAGE",
+    "KEYWORD",
     "REASONS",
     "Presented",
     "TokenRejected",
@@ -49,6 +50,8 @@ logger = logging.getLogger("django_pat")
 
 # One message for every 401, so that a guesser learns nothing from it.
 GENERIC_MESSAGE = "Invalid, expired or revoked token."
+# The scheme of the Authorization header: "Authorization: Bearer <token>".
+KEYWORD = "Bearer"
 
 REASONS = {
     "malformed": 401,
@@ -102,12 +105,13 @@ def present(raw: str) -> Presented | None:
 
 
 @sensitive_variables("header", "value")
-def presented_token(request: HttpRequest | Request) -> Presented | None:
-    """The request's ``Authorization: Bearer`` value if it carries our prefix,
-    else None (no credentials, a session, or another scheme's value)."""
+def presented_token(request: HttpRequest | Request, keyword: str = KEYWORD) -> Presented | None:
+    """The request's ``Authorization: <keyword>`` value if it carries our
+    prefix, else None (no credentials, a session, or another scheme's value).
+    The scheme is compared without regard to case, as HTTP has it."""
     header = request.META.get("HTTP_AUTHORIZATION", "")
     scheme, _, value = header.partition(" ")
-    if scheme.lower() != "bearer":
+    if scheme.lower() != keyword.lower():
         return None
     return present(value.strip())
 
@@ -171,7 +175,7 @@ def _check(token: PersonalAccessToken, request: HttpRequest | Request) -> None:
         raise TokenRejected("revoked")
     if token.is_expired():
         raise TokenRejected("expired")
-    if not getattr(token.user, "is_active", True):
+    if not user_can_authenticate(token.user):
         raise TokenRejected("inactive_user")
     token_type = token.token_type
     if token_type is None:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_variables
 from drf_spectacular.types import OpenApiTypes
@@ -21,6 +19,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
+from .authentication import PersonalAccessTokenAuthentication
 from .conf import pat_settings
 from .exceptions import exception_handler
 from .models import InactiveRequester, PersonalAccessToken, PersonalAccessTokenQuerySet
@@ -106,49 +105,43 @@ _LIST_PARAMETERS = [
 class PersonalAccessTokenViewSet(viewsets.GenericViewSet[PersonalAccessToken]):
     """Your personal access tokens: list, provision, look up and revoke them."""
 
-    # To change how tokens are made without forking this view, override
-    # get_parent_token() or provision().
+    # To change what these endpoints do without forking them, subclass and
+    # override (README, "Extending"): get_provision_defaults(), provision(),
+    # get_provision_response_data(), serializer_class (tokens in responses),
+    # provision_serializer_class (the provisioning request), get_queryset().
 
-    serializer_class = PersonalAccessTokenSerializer
+    serializer_class: type[serializers.BaseSerializer[Any]] = PersonalAccessTokenSerializer
+    provision_serializer_class: type[ProvisionSerializer] = ProvisionSerializer
     permission_classes = (IsAuthenticated,)
     parser_classes = (JSONParser,)
     renderer_classes = (JSONRenderer,)
     throttle_classes = (OptionalScopedRateThrottle,)
     throttle_scope = SCOPE
     pagination_class = LinkHeaderPagination
+    # The list's own filters are in filter_queryset(); none from DRF's settings.
+    filter_backends = ()
+    # The URL's token id (a UUID, by the route's converter: a malformed id
+    # never reaches the view) names the primary key.
     lookup_url_kwarg = "token_id"
 
     def get_serializer_class(self) -> type[serializers.BaseSerializer[Any]]:
         # OPTIONS describes a POST by its request body, not by the response.
         if self.request is not None and self.request.method == "POST":
-            return ProvisionSerializer
-        return PersonalAccessTokenSerializer
+            return self.provision_serializer_class
+        return self.serializer_class
 
     def get_queryset(self) -> PersonalAccessTokenQuerySet:
         return PersonalAccessToken.objects.for_user(self.request.user).select_related("user")
-
-    def get_object(self) -> PersonalAccessToken:
-        # A malformed id is as unknown as another user's: 404, never a 500.
-        # Only the canonical spelling the API hands out names a token.
-        raw = str(self.kwargs[self.lookup_url_kwarg])
-        try:
-            token_id = uuid.UUID(raw)
-        except ValueError:
-            raise Http404 from None
-        if str(token_id) != raw.lower():
-            raise Http404
-        try:
-            return self.get_queryset().get(pk=token_id)
-        except PersonalAccessToken.DoesNotExist:
-            raise Http404 from None
 
     def get_exception_handler(self) -> Callable[..., Response]:
         return exception_handler
 
     def get_authenticate_header(self, request: Request) -> str:
-        # Always Bearer, whatever order the project lists its classes in:
-        # an unauthenticated client is told which scheme these endpoints take.
-        return super().get_authenticate_header(request) or 'Bearer realm="api"'
+        # Always ours, whatever order the project lists its classes in: an
+        # unauthenticated client is told which scheme these endpoints take.
+        return super().get_authenticate_header(
+            request
+        ) or PersonalAccessTokenAuthentication().authenticate_header(request)
 
     def get_parent_token(self) -> PersonalAccessToken | None:
         """The token that authenticated this request, if one did: DRF's, or
@@ -156,20 +149,48 @@ class PersonalAccessTokenViewSet(viewsets.GenericViewSet[PersonalAccessToken]):
         auth = self.request.auth
         if isinstance(auth, PersonalAccessToken):
             return auth
-        token = getattr(self.request._request, "personal_access_token", None)
+        token = getattr(self.request, "personal_access_token", None)
         if isinstance(token, PersonalAccessToken) and token.user_id == self.request.user.pk:
             return token
         return None
 
+    def get_provision_defaults(self) -> dict[str, Any]:
+        """Keyword arguments of ``provision()`` for what the request leaves out.
+
+        ``{}`` here: the settings' defaults apply (or, for a request
+        authenticated by a token, what the new token inherits from it). A
+        value given here counts as if the client had sent it: it is checked
+        by the same rules, against the parent token too.
+        """
+        return {}
+
     def provision(self, **arguments: Any) -> tuple[PersonalAccessToken, str]:
-        """Make the token; the one call every provisioning goes through."""
+        """Make the token; the one call every provisioning goes through.
+
+        ``arguments``: ``provision()``'s keyword arguments, and the fields a
+        subclass of ``ProvisionSerializer`` adds, under their own names. The
+        token's signals wait for the commit: rows made here in the same
+        transaction exist when receivers run.
+        """
         return PersonalAccessToken.objects.provision(
             self.request.user,  # type: ignore[arg-type]
             parent=self.get_parent_token(),
             **arguments,
         )
 
+    @method_decorator(sensitive_variables("secret", "context"))
+    def get_provision_response_data(self, token: PersonalAccessToken, secret: str) -> Any:
+        """The body of the provisioning response: the token as
+        ``serializer_class`` shows it, with its secret (this once)."""
+        context = {**self.get_serializer_context(), "secret": secret}
+        return self.serializer_class(token, context=context).data
+
     def filter_queryset(self, queryset: PersonalAccessTokenQuerySet) -> PersonalAccessTokenQuerySet:  # type: ignore[override]
+        """The list's ``?active=`` and ``?type=``; a token named by its id
+        is found whatever the query string says."""
+        queryset = super().filter_queryset(queryset)  # type: ignore[assignment]
+        if self.action != "list":
+            return queryset
         params = self.request.query_params
         errors = {}
         active = params.get("active")
@@ -241,17 +262,19 @@ class PersonalAccessTokenViewSet(viewsets.GenericViewSet[PersonalAccessToken]):
     )
     @method_decorator(sensitive_variables("secret", "body"))
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        request_serializer = ProvisionSerializer(data=request.data)
+        request_serializer = self.provision_serializer_class(
+            data=request.data, context=self.get_serializer_context()
+        )
         request_serializer.is_valid(raise_exception=True)
+        arguments = {**self.get_provision_defaults(), **request_serializer.provision_arguments()}
         try:
-            token, secret = self.provision(**request_serializer.provision_arguments())
+            token, secret = self.provision(**arguments)
         except InactiveRequester:
             # Revoked (or deactivated) while this request ran: as if it came after.
             raise exceptions.AuthenticationFailed(GENERIC_MESSAGE) from None
         except DjangoValidationError as error:
             raise django_errors_to_drf(error) from None
-        context = {**self.get_serializer_context(), "secret": secret}
-        body = PersonalAccessTokenSerializer(token, context=context).data
+        body = self.get_provision_response_data(token, secret)
         # The secret is in this response only: no cache may keep a copy.
         return Response(body, headers={"Cache-Control": "no-store"})
 

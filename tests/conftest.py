@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Permission, User
+from django.db import transaction
 from rest_framework.test import APIClient
 
 from django_pat.models import PersonalAccessToken
@@ -49,6 +50,20 @@ def redis_server() -> Any:
 
 def detail_url(token_id: object) -> str:
     return f"{LIST_URL}/{token_id}"
+
+
+class _Rollback(Exception):
+    pass
+
+
+def rolled_back(work: Callable[[], object]) -> None:
+    """Run ``work`` in a transaction, then roll the transaction back."""
+    try:
+        with transaction.atomic():
+            work()
+            raise _Rollback
+    except _Rollback:
+        pass
 
 
 _FIGURES: list[str] = []

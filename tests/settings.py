@@ -25,6 +25,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "django_pat",
+    # README's "Extending": a profile model beside tokens (tests/test_extending.py).
+    "tests.extending",
 ]
 
 MIDDLEWARE = [

@@ -319,6 +319,23 @@ def test_other_schemes_are_not_ours(
     assert PersonalAccessTokenAuthentication().authenticate(request) is None
 
 
+class TokenKeyword(PersonalAccessTokenAuthentication):
+    keyword = "Token"
+
+
+@pytest.mark.parametrize(("scheme", "ours"), [("Token", True), ("token", True), ("Bearer", False)])
+def test_the_keyword_names_the_scheme_the_class_reads(
+    rf: RequestFactory, token: tuple[PersonalAccessToken, str], scheme: str, ours: bool
+) -> None:
+    """As with DRF's TokenAuthentication: a subclass may read another scheme."""
+    request = Request(rf.get("/", HTTP_AUTHORIZATION=f"{scheme} {token[1]}"))
+
+    result = TokenKeyword().authenticate(request)
+
+    assert (result is not None and result[1].pk == token[0].pk) is ours
+    assert TokenKeyword().authenticate_header(request) == 'Token realm="api"'
+
+
 # --- 403: a valid token used where or how it may not be -----------------------
 
 

@@ -82,7 +82,7 @@ def test_create_no_expiry_where_allowed(user):
     assert PersonalAccessToken.objects.get().expire_at is None
 
 
-def test_create_sends_the_provisioned_signal(user):
+def test_create_sends_the_provisioned_signal(user, django_capture_on_commit_callbacks):
     received = []
 
     def receiver(sender, token, parent, **kwargs):
@@ -90,7 +90,8 @@ def test_create_sends_the_provisioned_signal(user):
 
     signals.token_provisioned.connect(receiver)
     try:
-        run("pat_create", "alice", "--name=ci")
+        with django_capture_on_commit_callbacks(execute=True):
+            run("pat_create", "alice", "--name=ci")
     finally:
         signals.token_provisioned.disconnect(receiver)
 
@@ -253,7 +254,7 @@ def test_list_refuses_bad_input(db, arguments, message):
 # --- pat_revoke -------------------------------------------------------------
 
 
-def test_revoke_by_id(token, client_for):
+def test_revoke_by_id(token, client_for, django_capture_on_commit_callbacks):
     stored, secret = token
     revoked = []
 
@@ -262,7 +263,8 @@ def test_revoke_by_id(token, client_for):
 
     signals.token_revoked.connect(receiver)
     try:
-        out, _err = run("pat_revoke", str(stored.pk))
+        with django_capture_on_commit_callbacks(execute=True):
+            out, _err = run("pat_revoke", str(stored.pk))
     finally:
         signals.token_revoked.disconnect(receiver)
 

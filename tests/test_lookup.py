@@ -3,20 +3,28 @@ token and its user exactly as the ORM would, whatever the digest holds."""
 
 from __future__ import annotations
 
+import logging
+import re
+import subprocess
+import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
 from django.core.cache import caches
 from django.core.signals import setting_changed
-from django.db import connection, connections
+from django.db import OperationalError, connection, connections
+from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from rest_framework.request import Request
 
 from django_pat import lookup, tokens
+from django_pat.authentication import PersonalAccessTokenAuthentication
 from django_pat.models import PersonalAccessToken
 
 MakeToken = Callable[..., tuple[PersonalAccessToken, str]]
@@ -156,6 +164,150 @@ def test_each_thread_compiles_its_own_query(token: tuple[PersonalAccessToken, st
 
     assert theirs[0] is not mine
     assert theirs[0].sql == mine.sql
+
+
+# --- a Django whose compiler internals changed -------------------------------------
+
+
+@pytest.fixture
+def uncompilable(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Compiling the token query fails, as it might on a future Django whose
+    compiler internals changed; yields the aliases compiling was tried for."""
+    tried: list[str] = []
+
+    def broken(alias: str) -> Any:
+        tried.append(alias)
+        raise AttributeError("'SQLCompiler' object has no attribute 'get_converters'")
+
+    monkeypatch.setattr(lookup, "_compile", broken)
+    lookup._forget(setting="DATABASES")  # every thread compiles again
+    yield tried
+    monkeypatch.undo()
+    lookup._forget(setting="DATABASES")
+
+
+def authenticate(secret: str) -> Any:
+    request = RequestFactory().get("/", HTTP_AUTHORIZATION=f"Bearer {secret}")
+    result = PersonalAccessTokenAuthentication().authenticate(Request(request))
+    assert result is not None
+    return result
+
+
+def test_a_query_that_does_not_compile_falls_back_to_the_orm_logging_once(
+    uncompilable: list[str],
+    token: tuple[PersonalAccessToken, str],
+    caplog: pytest.LogCaptureFixture,
+    django_assert_num_queries: Any,
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="django_pat"):
+        user, found = authenticate(token[1])  # the lookup and lastUsedAt's first write
+        for _ in range(3):
+            with django_assert_num_queries(1):
+                user, found = authenticate(token[1])
+
+    assert found.pk == token[0].pk
+    assert user.username == "alice"
+    assert uncompilable == ["default"]  # tried once, not on every request
+    [warning] = [r for r in caplog.records if r.name == "django_pat"]
+    assert "could not compile the token query" in warning.getMessage()
+    assert warning.exc_info is not None
+    assert token[1] not in caplog.text
+
+
+def test_the_fallback_gives_what_the_compiled_query_gives(
+    make_token: MakeToken, django_assert_num_queries: Any
+) -> None:
+    token, secret = make_token(ip_restriction="10.0.0.0/8", type="read_only")
+    PersonalAccessToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+    compiled = lookup.fetch(tokens.digest(secret))
+    assert compiled is not None
+
+    lookup._forget(setting="DATABASES")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(lookup, "_compile", lambda alias: 1 / 0)
+        with django_assert_num_queries(1):
+            fallback = lookup.fetch(tokens.digest(secret))
+        with django_assert_num_queries(1):
+            assert lookup.fetch("0" * 64) is None
+    lookup._forget(setting="DATABASES")
+
+    assert fallback is not None
+    assert field_values(fallback) == field_values(compiled)
+    assert field_values(fallback.user) == field_values(compiled.user)
+    assert fallback._state.db == compiled._state.db
+
+
+def test_a_failed_compile_is_not_tried_or_logged_again_in_another_thread(
+    uncompilable: list[str],
+    token: tuple[PersonalAccessToken, str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    digest = tokens.digest(token[1])
+    with caplog.at_level(logging.WARNING, logger="django_pat"):
+        assert lookup.fetch(digest) is not None
+        thread = threading.Thread(target=lambda: lookup._for("default"))
+        thread.start()
+        thread.join()
+
+    assert uncompilable == ["default"]
+    assert len([r for r in caplog.records if r.name == "django_pat"]) == 1
+
+
+def test_a_database_error_while_compiling_is_not_taken_for_a_broken_compiler(
+    token: tuple[PersonalAccessToken, str],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Compiling may connect (to learn the server's version): a database that
+    does not answer is the 503 of authentication, and compiling is tried
+    again on the next request."""
+    real_compile = lookup._compile
+    calls = iter([OperationalError("connection refused")])
+
+    def down_once(alias: str) -> Any:
+        error = next(calls, None)
+        if error is not None:
+            raise error
+        return real_compile(alias)
+
+    monkeypatch.setattr(lookup, "_compile", down_once)
+    lookup._forget(setting="DATABASES")
+    digest = tokens.digest(token[1])
+
+    with caplog.at_level(logging.WARNING, logger="django_pat"):
+        with pytest.raises(OperationalError):
+            lookup.fetch(digest)
+        assert lookup.fetch(digest) is not None
+
+    assert lookup._for("default") is not None
+    assert caplog.records == []
+
+
+def test_the_compiled_query_with_a_custom_user_model() -> None:
+    """tests/custom_user/checks.py, in a process whose user model has a UUID
+    primary key, a JSONField and a parent table: the compiled query, its ORM
+    fallback, cache entries and the endpoints give what the ORM gives."""
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--ds=tests.custom_user.settings",
+            "tests/custom_user/checks.py",
+        ],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert re.search(r"\b6 passed\b", result.stdout), result.stdout
 
 
 # --- a project that reads from a replica --------------------------------------------

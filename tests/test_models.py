@@ -10,18 +10,19 @@ import threading
 import unicodedata
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.test import override_settings
 from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from django_pat.models import PersonalAccessToken, normalize_name
+from django_pat.models import PersonalAccessToken, normalize_name, user_can_authenticate
 from django_pat.signals import token_provisioned, token_revoked
-from tests.conftest import LIST_URL, detail_url, error_report
+from tests.conftest import LIST_URL, detail_url, error_report, rolled_back
 
 
 @contextmanager
@@ -295,36 +296,111 @@ def test_provision_child_of_a_longer_lived_parent_gets_its_types_default(
 
 
 # --- signals --------------------------------------------------------------
+#
+# Sent when the change commits. These tests run in a transaction that is
+# rolled back at the end, so each captures the callbacks of the commit it
+# stands for; test_signals_wait_for_a_real_commit commits for real.
 
 
-def test_provision_sends_token_provisioned_once(user):
+def test_provision_sends_token_provisioned_once_on_commit(user, django_capture_on_commit_callbacks):
     with capture(token_provisioned) as sent:
-        token, _ = PersonalAccessToken.objects.provision(user, name="ci")
+        with django_capture_on_commit_callbacks() as callbacks:
+            token, _ = PersonalAccessToken.objects.provision(user, name="ci")
+        assert sent == []  # not before the commit
+        for callback in callbacks:
+            callback()
 
     assert sent == [
         {"sender": PersonalAccessToken, "signal": token_provisioned, "token": token, "parent": None}
     ]
 
 
-def test_provisioned_signal_names_the_parent(user, make_token):
+def test_provisioned_signal_names_the_parent(user, make_token, django_capture_on_commit_callbacks):
     parent, _ = make_token(name="parent")
 
-    with capture(token_provisioned) as sent:
+    with capture(token_provisioned) as sent, django_capture_on_commit_callbacks(execute=True):
         PersonalAccessToken.objects.provision(user, name="child", parent=parent)
 
     assert [signal["parent"] for signal in sent] == [parent]
 
 
-def test_signals_never_carry_the_secret(user):
-    with capture(token_provisioned) as provisioned, capture(token_revoked) as revoked:
+def test_signals_never_carry_the_secret(user, django_capture_on_commit_callbacks):
+    with (
+        capture(token_provisioned) as provisioned,
+        capture(token_revoked) as revoked,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         token, secret = PersonalAccessToken.objects.provision(user, name="ci")
         token.revoke()
 
+    assert len(provisioned) == len(revoked) == 1
     for signal in provisioned + revoked:
         assert secret not in repr(signal)
         assert all(
             secret not in str(getattr(signal["token"], f.attname)) for f in token._meta.fields
         )
+
+
+@pytest.mark.parametrize("operation", ["provision", "revoke"])
+def test_no_signal_for_a_change_that_is_rolled_back(
+    user, make_token, operation, django_capture_on_commit_callbacks
+):
+    target, _ = make_token(name="target")
+    signal = token_provisioned if operation == "provision" else token_revoked
+
+    def work() -> None:
+        if operation == "provision":
+            PersonalAccessToken.objects.provision(user, name="undone")
+        else:
+            target.revoke()
+
+    with capture(signal) as sent, django_capture_on_commit_callbacks(execute=True):
+        rolled_back(work)
+
+    assert sent == []
+    assert not PersonalAccessToken.objects.filter(name="undone").exists()
+    assert PersonalAccessToken.objects.get(pk=target.pk).revoked_at is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_signals_wait_for_a_real_commit(user):
+    """On a real transaction: nothing while it is open, nothing if it rolls
+    back, each signal once when it commits."""
+
+    def provision_and_revoke() -> None:
+        undone, _ = PersonalAccessToken.objects.provision(user, name="undone")
+        undone.revoke()
+
+    with capture(token_provisioned) as provisioned, capture(token_revoked) as revoked:
+        rolled_back(provision_and_revoke)
+        assert provisioned == revoked == []
+
+        with transaction.atomic():
+            token, _ = PersonalAccessToken.objects.provision(user, name="kept")
+            token.revoke()
+            assert provisioned == revoked == []
+
+    assert [signal["token"].pk for signal in provisioned] == [token.pk]
+    assert [signal["token"].pk for signal in revoked] == [token.pk]
+    assert list(PersonalAccessToken.objects.values_list("name", flat=True)) == ["kept"]
+
+
+def test_a_failing_receiver_cannot_undo_a_commit(user, caplog, django_capture_on_commit_callbacks):
+    """The change has committed when receivers run: an exception in one is
+    logged, and the caller still gets the token."""
+
+    def broken(sender, **kwargs):
+        raise RuntimeError("audit log down")
+
+    token_provisioned.connect(broken, weak=False)
+    try:
+        with caplog.at_level(logging.ERROR), django_capture_on_commit_callbacks(execute=True):
+            token, _ = PersonalAccessToken.objects.provision(user, name="ci")
+    finally:
+        token_provisioned.disconnect(broken)
+
+    assert PersonalAccessToken.objects.filter(pk=token.pk).exists()
+    assert "audit log down" in caplog.text
 
 
 # --- revoke ---------------------------------------------------------------
@@ -354,17 +430,19 @@ def test_revoke_twice_returns_false_and_keeps_first_time(token):
     assert PersonalAccessToken.objects.get(pk=token[0].pk).revoked_at == first
 
 
-def test_revoke_sends_token_revoked_once(token):
-    with capture(token_revoked) as sent:
+def test_revoke_sends_token_revoked_once(token, django_capture_on_commit_callbacks):
+    with capture(token_revoked) as sent, django_capture_on_commit_callbacks(execute=True):
         token[0].revoke()
         token[0].revoke()
 
     assert sent == [{"sender": PersonalAccessToken, "signal": token_revoked, "token": token[0]}]
 
 
-def test_revoke_through_stale_copy_sends_no_second_signal(token):
+def test_revoke_through_stale_copy_sends_no_second_signal(
+    token, django_capture_on_commit_callbacks
+):
     stale = PersonalAccessToken.objects.get(pk=token[0].pk)
-    with capture(token_revoked) as sent:
+    with capture(token_revoked) as sent, django_capture_on_commit_callbacks(execute=True):
         token[0].revoke()
         result = stale.revoke()
 
@@ -373,14 +451,47 @@ def test_revoke_through_stale_copy_sends_no_second_signal(token):
     assert stale.revoked_at == token[0].revoked_at
 
 
-def test_revoke_through_the_endpoint_sends_one_signal(api, make_token):
+def test_revoke_through_the_endpoint_sends_one_signal(
+    api, make_token, django_capture_on_commit_callbacks
+):
     target, _ = make_token(name="target")
 
-    with capture(token_revoked) as sent:
+    with capture(token_revoked) as sent, django_capture_on_commit_callbacks(execute=True):
         api.delete(detail_url(target.pk))
         api.delete(detail_url(target.pk))
 
     assert [signal["token"].pk for signal in sent] == [target.pk]
+
+
+# --- which users a token may authenticate ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("user", "allowed"),
+    [
+        (SimpleNamespace(), True),  # a user model without is_active: every user
+        (SimpleNamespace(is_active=True), True),
+        (SimpleNamespace(is_active=False), False),
+        (SimpleNamespace(is_active=None), False),  # as is_active=True in SQL would say
+    ],
+    ids=["no is_active", "active", "inactive", "null"],
+)
+def test_user_can_authenticate(user, allowed):
+    assert user_can_authenticate(user) is allowed
+
+
+def test_the_token_the_queryset_and_authentication_agree_on_an_inactive_user(
+    user, token, client_for
+):
+    user.is_active = False
+    user.save()
+    stored = PersonalAccessToken.objects.select_related("user").get(pk=token[0].pk)
+
+    assert not user_can_authenticate(stored.user)
+    assert not stored.is_active()
+    assert stored.status == "user_inactive"
+    assert not PersonalAccessToken.objects.active().filter(pk=stored.pk).exists()
+    assert client_for(token[1]).get(LIST_URL).status_code == 401
 
 
 # --- queryset names -------------------------------------------------------

@@ -23,6 +23,7 @@ from rest_framework.request import Request
 from django_pat.authentication import PersonalAccessTokenAuthentication
 from django_pat.models import PersonalAccessToken
 from django_pat.signals import token_revoked
+from tests.conftest import rolled_back
 
 LIST_URL = "/api/personal-access-tokens"
 
@@ -87,21 +88,54 @@ def revoke_on_deactivation(settings):
 
 
 def test_setting_revokes_every_token_with_a_signal_each(
-    user, other_user, make_token, revoke_on_deactivation, revoked_signals
+    user,
+    other_user,
+    make_token,
+    revoke_on_deactivation,
+    revoked_signals,
+    django_capture_on_commit_callbacks,
 ):
     mine = [make_token(name=f"t{i}")[0] for i in range(3)]
     already, _ = make_token(name="old")
     already.revoke()
     expired = expire(make_token(name="expired")[0])
-    revoked_signals.clear()
     theirs, _ = make_token(other_user, name="theirs")
 
-    deactivate(user)
+    with django_capture_on_commit_callbacks(execute=True):
+        deactivate(user)
 
     assert sorted(revoked_signals) == sorted(token.pk for token in mine)
     assert all(revoked(token) for token in mine)
     assert not revoked(expired)  # stays "expired": it could not authenticate anyway
     assert not revoked(theirs)
+
+
+def test_a_deactivation_rolled_back_revokes_nothing_and_says_nothing(
+    user,
+    token,
+    client_for,
+    revoke_on_deactivation,
+    revoked_signals,
+    django_capture_on_commit_callbacks,
+):
+    """Signals wait for the commit: an audit log never records a revocation
+    that the rollback of the user's save undid."""
+
+    def deactivate_and_check() -> None:
+        deactivate(user)
+        assert PersonalAccessToken.objects.get(pk=token[0].pk).revoked_at is not None
+
+    with django_capture_on_commit_callbacks(execute=True):
+        rolled_back(deactivate_and_check)
+
+    assert revoked_signals == []
+    assert PersonalAccessToken.objects.get(pk=token[0].pk).revoked_at is None
+    assert client_for(token[1]).get(LIST_URL).status_code == 200
+
+    with django_capture_on_commit_callbacks(execute=True):
+        deactivate(user)
+
+    assert revoked_signals == [token[0].pk]
 
 
 def test_reactivation_does_not_bring_revoked_tokens_back(
@@ -176,16 +210,23 @@ def revoke_on_password_change(settings):
 
 @pytest.mark.parametrize("change", CHANGES)
 def test_setting_revokes_every_live_token_on_a_password_change(
-    user, other_user, make_token, client_for, revoke_on_password_change, revoked_signals, change
+    user,
+    other_user,
+    make_token,
+    client_for,
+    revoke_on_password_change,
+    revoked_signals,
+    change,
+    django_capture_on_commit_callbacks,
 ):
     mine = [make_token(name=f"t{i}") for i in range(3)]
     already, _ = make_token(name="old")
     already.revoke()
     expired = expire(make_token(name="expired")[0])
     theirs, _ = make_token(other_user, name="theirs")
-    revoked_signals.clear()
 
-    change(user)
+    with django_capture_on_commit_callbacks(execute=True):
+        change(user)
 
     assert sorted(revoked_signals) == sorted(token.pk for token, _ in mine)
     assert all(client_for(secret).get(LIST_URL).status_code == 401 for _, secret in mine)

@@ -833,7 +833,7 @@ def test_session_provision_has_no_parent_limits(csrf_session, restricted_parent)
     assert response.json()["ipRestriction"] is None
 
 
-def test_provision_with_token_signals_its_parent(api, token):
+def test_provision_with_token_signals_its_parent(api, token, django_capture_on_commit_callbacks):
     received = []
 
     def receiver(sender, **kwargs):
@@ -841,7 +841,8 @@ def test_provision_with_token_signals_its_parent(api, token):
 
     token_provisioned.connect(receiver, weak=False)
     try:
-        body = post_json(api, {"name": "child"}).json()
+        with django_capture_on_commit_callbacks(execute=True):
+            body = post_json(api, {"name": "child"}).json()
     finally:
         token_provisioned.disconnect(receiver)
 
@@ -874,6 +875,26 @@ def test_retrieve_malformed_id_is_json_404(api, token_id):
     response = api.get(detail_url(token_id))
 
     assert_error(response, 404)
+
+
+@pytest.mark.parametrize("method", ["get", "delete", "put"])
+def test_malformed_id_is_json_404_without_credentials_too(anon_client, method):
+    response = getattr(anon_client, method)(detail_url("not-a-uuid"))
+
+    assert_error(response, 404)
+
+
+@pytest.mark.parametrize("path", [detail_url("null,null"), f"{LIST_URL}/a/b"])
+def test_a_session_write_to_no_route_is_json_404_not_an_html_csrf_page(session_api, path):
+    response = session_api.delete(path)
+
+    assert_error(response, 404)
+
+
+@pytest.mark.parametrize("query", ["?active=false", "?type=read_only", "?type=nope", "?limit=x"])
+def test_retrieve_and_revoke_ignore_the_lists_parameters(api, token, query):
+    assert api.get(detail_url(token[0].pk) + query).status_code == 200
+    assert api.delete(detail_url(token[0].pk) + query).status_code == 200
 
 
 def test_retrieve_unknown_id_is_json_404(api):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.contrib.admin.models import LogEntry
@@ -53,6 +54,7 @@ def test_confirming_the_action_revokes_with_the_models_operation(
     states: dict[str, PersonalAccessToken],
     client_for: Callable[[str], APIClient],
     make_token: MakeToken,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
     doomed, secret = make_token(name="doomed")
     _kept, kept_secret = make_token(name="kept")
@@ -63,15 +65,16 @@ def test_confirming_the_action_revokes_with_the_models_operation(
 
     token_revoked.connect(receiver)
     try:
-        response = client_with(VIEW, REVOKE).post(
-            CHANGELIST,
-            {
-                "action": "revoke_selected",
-                "_selected_action": [doomed.pk, states["revoked"].pk],
-                "post": "yes",
-            },
-            follow=True,
-        )
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client_with(VIEW, REVOKE).post(
+                CHANGELIST,
+                {
+                    "action": "revoke_selected",
+                    "_selected_action": [doomed.pk, states["revoked"].pk],
+                    "post": "yes",
+                },
+                follow=True,
+            )
     finally:
         token_revoked.disconnect(receiver)
 

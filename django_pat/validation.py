@@ -1,0 +1,213 @@
+"""What ``PersonalAccessToken.objects.provision()`` accepts: each argument
+cleaned into what is stored, or a sentence for the field that it is not.
+
+Each ``clean_*`` function takes the raw value and an ``errors`` dict (model
+field name -> message), and returns the clean value, or records why not;
+``provision()`` raises one ``ValidationError`` with every field's message.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import datetime
+from datetime import timezone as dt_timezone
+from typing import TYPE_CHECKING, Any
+
+from django.utils import timezone
+
+from .conf import TokenType, pat_settings
+from .formats import rfc3339
+from .ip import IPRestriction, IPRestrictionError
+
+if TYPE_CHECKING:
+    from .models import PersonalAccessToken
+
+__all__ = [
+    "DEFAULT",
+    "NAME_MAX_LENGTH",
+    "clean_expire_at",
+    "clean_ip_restriction",
+    "clean_name",
+    "clean_type",
+    "normalize_name",
+]
+
+NAME_MAX_LENGTH = 100
+
+
+class _Default:
+    """Marks an argument left out, as opposed to an explicit None."""
+
+    def __repr__(self) -> str:
+        return "DEFAULT"
+
+
+DEFAULT: Any = _Default()
+
+
+# Categories refused inside a name: control characters (a tab, a newline, an
+# escape sequence that recolours a terminal), lone surrogates (no database can
+# store them) and line and paragraph separators (which break a name across
+# lines like a newline would).
+_REFUSED_CATEGORIES = {
+    "Cc": "control character",
+    "Cs": "surrogate",
+    "Zl": "line separator",
+    "Zp": "paragraph separator",
+}
+# Longer input is refused before it is normalised: CPython's NFC takes time
+# quadratic in a run of combining marks, and a request body of 64 KiB holds
+# enough of them for seconds of work. Four times the limit leaves room for a
+# name written decomposed and with invisible characters in it.
+_NAME_INPUT_MAX_LENGTH = 4 * NAME_MAX_LENGTH
+
+
+def normalize_name(name: str) -> str:
+    """The form in which a token's name is stored, shown and compared.
+
+    Invisible format characters (Unicode category Cf: zero-width spaces and
+    joiners, the byte order mark, the soft hyphen, every bidirectional
+    control) are removed, the rest is put in Unicode NFC and trimmed of
+    whitespace. So ``"deploy"``, ``"deploy\u200b"`` and ``" deploy "`` are one
+    name, and so are ``"Caf\u00e9"`` and ``"Cafe\u0301"``; ``"Deploy"`` is
+    another. Removing the zero-width joiner splits an emoji sequence into its
+    parts (a family becomes its members side by side), and removing tag
+    characters turns a subdivision flag into a plain black flag: the name
+    still reads, and cannot hide a difference.
+    """
+    visible = "".join(c for c in name if unicodedata.category(c) != "Cf")
+    # NFC after the removal: a format character between a letter and a
+    # combining accent would otherwise keep them from composing.
+    return unicodedata.normalize("NFC", visible).strip()
+
+
+def clean_name(name: object, errors: dict[str, str]) -> str | None:
+    if not isinstance(name, str):
+        errors["name"] = f"Name must be a string, not {name!r}."
+        return None
+    if len(name) > _NAME_INPUT_MAX_LENGTH:
+        errors["name"] = (
+            f"Name {name[:20]!r}… is {len(name)} characters long; at most "
+            f"{NAME_MAX_LENGTH} are allowed."
+        )
+        return None
+    clean = normalize_name(name)
+    refused = next((c for c in clean if unicodedata.category(c) in _REFUSED_CATEGORIES), None)
+    if not name.strip():
+        errors["name"] = "Name may not be blank."
+    elif not clean:
+        errors["name"] = f"Name {name!r} is made only of invisible characters."
+    elif len(clean) > NAME_MAX_LENGTH:
+        errors["name"] = (
+            f"Name {clean[:20]!r}… is {len(clean)} characters long; at most "
+            f"{NAME_MAX_LENGTH} are allowed."
+        )
+    elif refused is not None:
+        what = _REFUSED_CATEGORIES[unicodedata.category(refused)]
+        errors["name"] = (
+            f"Name {clean!r} contains the {what} U+{ord(refused):04X}, which is not allowed."
+        )
+    else:
+        return clean
+    return None
+
+
+def clean_type(
+    value: object, parent: PersonalAccessToken | None, errors: dict[str, str]
+) -> TokenType | None:
+    types = pat_settings.types
+    parent_type = parent.token_type if parent is not None else None
+    if value is None:
+        chosen = pat_settings.default_type
+        # Left out under a weaker parent, the new token takes the parent's type.
+        if parent_type is not None and not chosen.within(parent_type):
+            chosen = parent_type
+        return chosen
+    if not isinstance(value, str) or value not in types:
+        errors["type"] = f"{value!r} is not a token type; choose one of {', '.join(types)}."
+        return None
+    chosen = types[value]
+    if parent is not None and (parent_type is None or not chosen.within(parent_type)):
+        errors["type"] = (
+            f"Type {value!r} allows more than the {parent.type!r} token used to make it."
+        )
+        return None
+    return chosen
+
+
+def clean_ip_restriction(
+    value: object, parent: PersonalAccessToken | None, errors: dict[str, str]
+) -> IPRestriction:
+    parent_restriction = parent.restriction if parent is not None else IPRestriction(())
+    if value is DEFAULT:
+        return parent_restriction
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        errors["ip_restriction"] = "IP restriction must be a string or null."
+        return parent_restriction
+    try:
+        restriction = IPRestriction.parse(value)
+    except IPRestrictionError as error:
+        errors["ip_restriction"] = str(error)
+        return parent_restriction
+    if not restriction.within(parent_restriction):
+        errors["ip_restriction"] = (
+            f"IP restriction '{restriction or 'any address'}' allows addresses that "
+            f"the token used to make it does not ('{parent_restriction}')."
+        )
+    return restriction
+
+
+def clean_expire_at(
+    value: object,
+    token_type: TokenType,
+    parent: PersonalAccessToken | None,
+    now: datetime,
+    errors: dict[str, str],
+) -> datetime | None:
+    maximum = token_type.max_lifetime
+    latest = now + maximum if maximum is not None else None
+    parent_expiry = parent.expire_at if parent is not None else None
+
+    if value is DEFAULT:
+        default = now + token_type.default_lifetime if token_type.default_lifetime else None
+        if parent is None:
+            return default
+        # Inherit the parent's expiry, unless it lies beyond what this type
+        # may have; then the type's default, still no later than the parent.
+        if latest is None or (parent_expiry is not None and parent_expiry <= latest):
+            return parent_expiry
+        return min(filter(None, (parent_expiry, default)), default=None)
+
+    if value is None:
+        if latest is not None:
+            errors["expire_at"] = (
+                f"Tokens of type {token_type.name!r} must expire, no later than {rfc3339(latest)}."
+            )
+        elif parent_expiry is not None:
+            errors["expire_at"] = (
+                "A token that never expires would outlive the token used to make it."
+            )
+        return None
+    if not isinstance(value, datetime) or timezone.is_naive(value):
+        errors["expire_at"] = f"Expiry {value!r} is not a date and time with a time zone."
+        return None
+    try:
+        value.astimezone(dt_timezone.utc)
+    except OverflowError:
+        errors["expire_at"] = f"Expiry {value.isoformat()} is out of range."
+        return None
+    if value <= now:
+        errors["expire_at"] = f"Expiry {value.isoformat()} is not in the future."
+    elif latest is not None and value > latest:
+        errors["expire_at"] = (
+            f"Expiry {value.isoformat()} is later than the longest lifetime allowed for "
+            f"type {token_type.name!r} ({rfc3339(latest)})."
+        )
+    elif parent_expiry is not None and value > parent_expiry:
+        errors["expire_at"] = (
+            f"Expiry {value.isoformat()} is later than that of the token used to make it "
+            f"({rfc3339(parent_expiry)})."
+        )
+    return value
