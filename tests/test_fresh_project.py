@@ -39,8 +39,11 @@ def install_section() -> str:
 
 
 def block_after(section: str, lead: str, language: str = "python|bash") -> str:
-    """The fenced code block that follows the line ``lead``."""
-    match = re.search(re.escape(lead) + rf"\s*```(?:{language})\n(.*?)```", section, re.S)
+    """The fenced code block that follows the line ``lead`` (past the comment
+    that says how the docs tests classify it: tests/docs/examples.py)."""
+    match = re.search(
+        re.escape(lead) + rf"\s*(?:<!--.*?-->\s*)?```(?:{language})\n(.*?)```", section, re.S
+    )
     assert match, f"README has no code block after {lead!r}"
     return match.group(1)
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import doctest
 import os
 import re
@@ -14,6 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.conf import settings
+from django.test import override_settings
 
 from tests.docs.examples import (
     DOCUMENTED_BASE,
@@ -88,21 +91,39 @@ def test_the_marker_syntax_is_not_mistyped() -> None:
 @pytest.mark.parametrize("page", pages_with("project"), ids=page_id)
 def test_python_examples_run_in_the_project(page: Path, django_user_model, rf) -> None:
     """The page's ``python`` blocks, in order, in one namespace, with the
-    test settings and database; ``>>>`` blocks are doctests there."""
+    test settings as the page's settings blocks change them, and the test
+    database; ``>>>`` blocks are doctests there. The namespace starts with a
+    ``user`` (alice), a ``request`` from 192.0.2.7 and an empty ``urlpatterns``."""
     user = django_user_model.objects.create_user("alice", email="alice@example.com")
     namespace: dict[str, object] = {
         "__name__": f"docs_{page.stem.replace('-', '_')}",
         "user": user,
         "request": rf.get("/", REMOTE_ADDR="192.0.2.7"),
+        "urlpatterns": [],
     }
+    with override_settings(**page_settings(page)):
+        for example in examples(page):
+            if example.kind != "project":
+                continue
+            if example.code.startswith(">>>"):
+                run_doctest(example, namespace)
+            else:
+                code = compile(example.code, example.where, "exec")
+                exec(code, namespace)  # noqa: S102 (the docs' own example)
+
+
+def page_settings(page: Path) -> dict[str, object]:
+    """What the page's settings blocks change in the test settings."""
+    current = {name: getattr(settings, name) for name in dir(settings) if name.isupper()}
+    namespace = copy.deepcopy(current)
     for example in examples(page):
-        if example.kind != "project":
-            continue
-        if example.code.startswith(">>>"):
-            run_doctest(example, namespace)
-        else:
-            code = compile(example.code, example.where, "exec")
-            exec(code, namespace)  # noqa: S102 (the docs' own example)
+        if example.kind == "settings":
+            exec(compile(example.code, example.where, "exec"), namespace)  # noqa: S102
+    return {
+        name: value
+        for name, value in namespace.items()
+        if name.isupper() and (name not in current or current[name] != value)
+    }
 
 
 def run_doctest(example: Example, namespace: dict[str, object]) -> None:
