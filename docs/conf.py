@@ -17,7 +17,7 @@ from django_pat import __version__  # noqa: E402 (after the path above)
 
 project = "django-personal-access-tokens"
 author = "The django-personal-access-tokens authors"
-copyright = "the django-personal-access-tokens authors"  # noqa: A001 (Sphinx's name)
+copyright = "the django-personal-access-tokens authors"
 release = __version__
 version = __version__
 

@@ -147,9 +147,8 @@ def _compare_json(expected: object, actual: object, bindings: dict[str, str], at
                 got = actual[key]
                 if not isinstance(got, str) or not _wildcard(_shape(value)).fullmatch(_shape(got)):
                     raise Mismatch(f"{at}.{key}: documented like {value!r}, got {got!r}")
-                if BINDABLE.match(value):
-                    if bindings.setdefault(value, got) != got:
-                        raise Mismatch(f"{at}.{key}: {value!r} stands for {bindings[value]!r}")
+                if BINDABLE.match(value) and bindings.setdefault(value, got) != got:
+                    raise Mismatch(f"{at}.{key}: {value!r} stands for {bindings[value]!r}")
             else:
                 _compare_json(value, actual[key], bindings, f"{at}.{key}")
     elif isinstance(expected, list):

@@ -17,6 +17,8 @@ PREFLIGHT = """
 import json
 import django
 django.setup()
+from django.test.utils import setup_test_environment
+setup_test_environment()  # the test client's host, "testserver", allowed
 from django.test import Client
 
 answers = {}
@@ -68,7 +70,9 @@ def test_preflight_allows_the_listed_origin_only(fresh_project: Path) -> None:  
 
     allowed = answers["https://app.example.com"]
     assert allowed["Access-Control-Allow-Origin"] == "https://app.example.com"
-    assert {"authorization", "content-type"} <= set(allowed["Access-Control-Allow-Headers"].split(", "))
+    assert {"authorization", "content-type"} <= set(
+        allowed["Access-Control-Allow-Headers"].split(", ")
+    )
     assert "DELETE" in allowed["Access-Control-Allow-Methods"].split(", ")
     assert allowed["Access-Control-Allow-Credentials"] is None
     assert answers["https://evil.example.net"] == dict.fromkeys(allowed)

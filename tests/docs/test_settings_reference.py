@@ -12,7 +12,9 @@ from tests.docs.examples import DOCS
 SETTINGS_PAGE = DOCS / "settings.md"
 # "## `NAME`", then a table whose first row is the default and the meaning.
 SECTION = re.compile(
-    r"^## `(?P<name>[A-Z_]+)`\n\n\| default \| meaning \|\n\|---\|---\|\n\| `(?P<default>[^`]*)` \|",
+    r"^## `(?P<name>[A-Z_]+)`\n\n"
+    r"\| default \| meaning \|\n\|---\|---\|\n"
+    r"\| `(?P<default>[^`]*)` \|",
     re.MULTILINE,
 )
 
