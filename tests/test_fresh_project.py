@@ -283,3 +283,24 @@ def test_swagger_ui_keeps_the_token_out_of_browser_storage(offline_page, server,
     page.locator(".auth-container").filter(has_text="personalAccessToken").locator(
         "input"
     ).wait_for()  # asked for again: nothing was kept
+
+
+def test_readmes_curl_lists_the_token(server, secret):
+    """README's last step, the ``curl`` that uses the token, as it stands but
+    for the secret and the port."""
+    (curl,) = [step for step in console_commands() if step[0] == "curl"]
+    curl = [
+        argument.replace("pat_…", secret).replace("http://127.0.0.1:8000/", server)
+        for argument in curl
+    ]
+
+    result = subprocess.run(  # noqa: S603
+        ["curl", "--silent", "--show-error", *curl[1:]],  # noqa: S607
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert [token["name"] for token in json.loads(result.stdout)] == [TOKEN_NAME]
