@@ -22,11 +22,13 @@ The rest is the evidence that django-pat holds on what users run:
 * ``load``: the example site under gunicorn, hammered by 32 client threads
   over several users; fails on any 5xx, any request a revoked token got
   through, or, on PostgreSQL, more server connections than the pools hold;
+* ``docs``: the docs site, built by Sphinx into ``docs/_build/html`` with
+  every warning an error (also in ``-t quick``);
 * ``package``: builds the wheel and sdist, checks the metadata PyPI shows, and
   installs the wheel into a fresh virtual environment.
 
 ``.venv/bin/nox -s "tests(database='sqlite')"`` runs one session; ``-t quick``
-runs lint, tests and coverage; arguments after ``--`` go to pytest.
+runs lint, tests, coverage and docs; arguments after ``--`` go to pytest.
 """
 
 from __future__ import annotations
@@ -178,6 +180,17 @@ def load(session: nox.Session, database: str) -> None:
     """The example site under gunicorn and a bounded mixed load."""
     url = POSTGRES_URL if database == "postgres" else "sqlite"
     session.run(PYTHON, "-m", "tests.load", "--database", url, *session.posargs)
+
+
+# Strict: every warning an error (all of them reported first), and nitpicky
+# about references. tests/docs/test_build.py builds with the same arguments.
+SPHINX_ARGUMENTS = ["-W", "--keep-going", "-n", "-b", "html", "docs"]
+
+
+@nox.session(tags=["quick"])
+def docs(session: nox.Session) -> None:
+    """The docs site, offline, into docs/_build/html."""
+    session.run(PYTHON, "-m", "sphinx", *SPHINX_ARGUMENTS, str(Path("docs", "_build", "html")))
 
 
 @nox.session

@@ -1,4 +1,4 @@
-"""The example site's admin: a user's tokens on their page, as README says."""
+"""The example site's admin: a user's tokens on their page, as docs/admin.md says."""
 
 from django_pat.admin import attach_user_inline
 

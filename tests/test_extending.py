@@ -1,4 +1,4 @@
-"""README's "Extending": the viewset's hooks and a profile model with fields
+"""The docs' "Extending" page (docs/extending.md): the viewset's hooks and a profile model with fields
 of the project's own (tests/extending/, README's code as it stands), served
 at /api/ by this module's URLconf; and provisioning under ATOMIC_REQUESTS,
 where a view that fails after provisioning leaves no token and no signal."""
@@ -64,21 +64,22 @@ def provisioned() -> Iterator[list[dict[str, Any]]]:
     token_provisioned.disconnect(receiver)
 
 
-# --- README's example is the code that runs here --------------------------------
+# --- the docs' example is the code that runs here --------------------------------
 
 
-def readme_blocks() -> dict[str, str]:
-    text = (ROOT / "README.md").read_text()
-    section = text[text.index("## Extending") : text.index("\n## ", text.index("## Extending") + 1)]
-    return dict(re.findall(r"In `tokens/(\w+\.py)`:\s*```python\n(.*?)```", section, re.S))
+def docs_blocks() -> dict[str, str]:
+    text = (ROOT / "docs" / "extending.md").read_text()
+    return dict(
+        re.findall(r"In `tokens/(\w+\.py)`:\s*(?:<!--.*?-->\s*)?```python\n(.*?)```", text, re.S)
+    )
 
 
 @pytest.mark.parametrize("module", ["models.py", "views.py", "urls.py"])
-def test_readme_shows_the_code_these_tests_run(module: str) -> None:
+def test_the_docs_show_the_code_these_tests_run(module: str) -> None:
     text = (ROOT / "tests" / "extending" / module).read_text()
     code = text[text.index('"""', 3) + 3 :].lstrip("\n")
 
-    assert readme_blocks()[module] == code
+    assert docs_blocks()[module] == code
 
 
 # --- the hooks --------------------------------------------------------------------

@@ -39,8 +39,11 @@ def install_section() -> str:
 
 
 def block_after(section: str, lead: str, language: str = "python|bash") -> str:
-    """The fenced code block that follows the line ``lead``."""
-    match = re.search(re.escape(lead) + rf"\s*```(?:{language})\n(.*?)```", section, re.S)
+    """The fenced code block that follows the line ``lead`` (past the comment
+    that says how the docs tests classify it: tests/docs/examples.py)."""
+    match = re.search(
+        re.escape(lead) + rf"\s*(?:<!--.*?-->\s*)?```(?:{language})\n(.*?)```", section, re.S
+    )
     assert match, f"README has no code block after {lead!r}"
     return match.group(1)
 
@@ -280,3 +283,25 @@ def test_swagger_ui_keeps_the_token_out_of_browser_storage(offline_page, server,
     page.locator(".auth-container").filter(has_text="personalAccessToken").locator(
         "input"
     ).wait_for()  # asked for again: nothing was kept
+
+
+def test_readmes_curl_lists_the_token(server, secret):
+    """README's last step, the ``curl`` that uses the token, as it stands but
+    for the secret and the port."""
+    (curl,) = [step for step in console_commands() if step[0] == "curl"]
+    curl = [
+        argument.replace("pat_…", secret).replace("http://127.0.0.1:8000/", server)
+        for argument in curl
+    ]
+
+    result = subprocess.run(  # noqa: S603
+        ["curl", "--silent", "--show-error", *curl[1:]],  # noqa: S607
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    # The project's other tests may have made tokens of their own by now.
+    assert TOKEN_NAME in [token["name"] for token in json.loads(result.stdout)]

@@ -3,7 +3,7 @@ from django.urls import include, path
 
 from django_pat.admin import attach_user_inline
 
-# As README's admin section has a project do: a user's tokens on their page.
+# As docs/admin.md has a project do: a user's tokens on their page.
 attach_user_inline()
 
 urlpatterns = [

@@ -1,6 +1,6 @@
 """What importing django_pat.admin does to the admin site (registers the token
-admin, and nothing else), and README's ways of showing a user's tokens on
-their page: the one line, run as README has it, and the user admin class."""
+admin, and nothing else), and docs/admin.md's ways of showing a user's tokens
+on their page: the one line, run as the page has it, and the user admin class."""
 
 from __future__ import annotations
 
@@ -25,19 +25,18 @@ from django_pat.models import PersonalAccessToken
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def readme_block(lead: str) -> str:
-    """The Python block that follows the line ending with ``lead`` in README's admin section."""
-    text = (ROOT / "README.md").read_text()
-    start = text.index("## The admin")
-    section = text[start : text.index("\n## ", start + 1)]
-    match = re.search(re.escape(lead) + r"\s*```python\n(.*?)```", section, re.S)
-    assert match, f"README's admin section has no Python block after {lead!r}"
+def docs_block(lead: str) -> str:
+    """The Python block that follows the line ending with ``lead`` in docs/admin.md
+    (past the comment that says this module runs it)."""
+    text = (ROOT / "docs" / "admin.md").read_text()
+    match = re.search(re.escape(lead) + r"\s*(?:<!--.*?-->\s*)?```python\n(.*?)```", text, re.S)
+    assert match, f"docs/admin.md has no Python block after {lead!r}"
     return match.group(1)
 
 
-ONE_LINE = readme_block("or to its `urls.py`:")
-OWN_CLASS = readme_block("your own:")
-SUBCLASS = readme_block("To add a column:")
+ONE_LINE = docs_block("or to its `urls.py`:")
+OWN_CLASS = docs_block("your own:")
+SUBCLASS = docs_block("To add a column:")
 
 
 def run_django(settings: str, code: str) -> str:
@@ -80,8 +79,8 @@ def report(when):
 """
 
 
-def test_importing_the_admin_leaves_the_user_admin_alone_and_readmes_line_attaches() -> None:
-    # A process of its own: in this one, tests/urls.py has run README's line.
+def test_importing_the_admin_leaves_the_user_admin_alone_and_the_docs_line_attaches() -> None:
+    # A process of its own: in this one, tests/urls.py has run the docs' line.
     # django.setup() runs the admin's autodiscovery, importing django_pat.admin.
     output = run_django(
         "tests.settings",
@@ -94,15 +93,15 @@ def test_importing_the_admin_leaves_the_user_admin_alone_and_readmes_line_attach
     assert output.splitlines() == ["imported True False False", "attached True True False"]
 
 
-def test_the_example_project_shows_a_users_tokens_with_readmes_line() -> None:
+def test_the_example_project_shows_a_users_tokens_with_the_docs_line() -> None:
     assert ONE_LINE in (ROOT / "example_project" / "admin.py").read_text()
     output = run_django("example_project.settings", INLINES + "report('example')\n")
     assert output.splitlines() == ["example True True False"]
 
 
-def test_readmes_user_admin_class_shows_the_inline(make_staff: Callable[..., User]) -> None:
+def test_the_docs_user_admin_class_shows_the_inline(make_staff: Callable[..., User]) -> None:
     namespace: dict[str, object] = {}
-    exec(OWN_CLASS, namespace)  # noqa: S102 (README's own example)
+    exec(OWN_CLASS, namespace)  # noqa: S102 (the docs' own example)
     site = django_admin.AdminSite(name="own-class")
     site.register(User, namespace["MyUserAdmin"])  # type: ignore[arg-type]
     request = RequestFactory().get("/")
@@ -113,7 +112,7 @@ def test_readmes_user_admin_class_shows_the_inline(make_staff: Callable[..., Use
     assert [type(inline) for inline in inlines] == [PersonalAccessTokenInline]
 
 
-def test_readmes_subclass_adds_its_column_to_the_list() -> None:
+def test_the_docs_subclass_adds_its_column_to_the_list() -> None:
     output = run_django(
         "tests.settings",
         SUBCLASS
