@@ -1,5 +1,6 @@
-"""The docs' "Extending" page (docs/extending.md): the viewset's hooks and a profile model with fields
-of the project's own (tests/extending/, README's code as it stands), served
+"""The docs' "Extending" page (docs/extending.md): the viewset's hooks and a
+profile model with fields of the project's own (tests/extending/, the page's
+code as it stands), served
 at /api/ by this module's URLconf; and provisioning under ATOMIC_REQUESTS,
 where a view that fails after provisioning leaves no token and no signal."""
 
