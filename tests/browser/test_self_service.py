@@ -546,6 +546,8 @@ def test_every_control_has_a_label(
     log_in(page, user)
     page.goto(PAGE)
     create(page, "laptop")
+    # The form is reset when the answer arrives: choose only after that.
+    expect(page.get_by_role("region", name="Your new token")).to_be_visible()
     page.get_by_label("Expires").select_option("custom")
     expect(page.get_by_label("Date")).to_be_visible()
 
