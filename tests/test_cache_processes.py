@@ -126,18 +126,24 @@ def token_queries(response: dict[str, Any]) -> list[str]:
 
 
 def warm(worker: Worker, secret: str, url: str = "/whoami") -> dict[str, Any]:
-    """Three requests in ``worker``: the first fills Redis, the second (with the
-    in-process copy on) the copy; the third must read neither the database nor,
-    with the copy, Redis."""
+    """Requests in ``worker`` until the token is served without the database:
+    the first fills Redis, the second (with the in-process copy on) the copy;
+    the third must read neither the database nor, with the copy, Redis. The
+    copy does not answer while one of its PINGs is unanswered (it then reads
+    Redis, as it should), so with the copy a few more tries are allowed for
+    the one answered locally."""
     worker.get(url, secret)
     worker.get(url, secret)
-    third = worker.get(url, secret)
-    assert token_queries(third) == [], "the third request should not read the token"
-    if worker.in_process:
-        assert third["cache_reads"] == 0, "the third request should not read Redis"
-    else:
-        assert third["cache_reads"] == 1, "every hit reads Redis once"
-    return third
+    for _attempt in range(20):
+        third = worker.get(url, secret)
+        assert token_queries(third) == [], "the third request should not read the token"
+        if not worker.in_process:
+            assert third["cache_reads"] == 1, "every hit reads Redis once"
+            return third
+        if third["cache_reads"] == 0:
+            return third
+        assert third["cache_reads"] == 1, "a miss of the copy reads Redis once"
+    raise AssertionError("the copy never answered on its own in 20 requests")
 
 
 def test_b_answers_from_the_cache(workers: tuple[Worker, Worker], account: dict[str, str]) -> None:
