@@ -25,6 +25,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "django_pat",
+    # The admin search's optional trigram indexes (a no-op on SQLite).
+    "django_pat.trigram",
 ]
 
 MIDDLEWARE = [
