@@ -79,7 +79,7 @@ class TokenDisplay:
         """The name, and beneath it the display prefix that tells the token by sight."""
         return format_html('{}<span class="pat-prefix">{}</span>', token.name, token.display_prefix)
 
-    @admin.display(description="status")
+    @admin.display(description="status", ordering="expire_at")
     def status_and_expiry(self, token: PersonalAccessToken) -> str:
         """The status, and beneath it since or until when: revoked or expired
         how long ago, or when it expires."""
