@@ -52,6 +52,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.cache import caches
+from django.core.signals import setting_changed
 from django.db import router, transaction
 from django.db.models.base import DEFERRED
 from django.db.models.signals import post_delete, post_save
@@ -317,9 +318,33 @@ def _token_saved(sender: Any, instance: PersonalAccessToken, created: bool, **kw
         forget([instance.digest], kwargs.get("using"))
 
 
-@receiver(post_delete, sender=PersonalAccessToken, dispatch_uid="django_pat.cache.token_deleted")
 def _token_deleted(sender: Any, instance: PersonalAccessToken, **kwargs: Any) -> None:
     forget([instance.digest], kwargs.get("using"))
+
+
+def _connect_token_deleted() -> None:
+    """Connect :func:`_token_deleted` in cache mode only. Any ``post_delete``
+    receiver makes Django load every row a delete removes, to send it
+    (``pat_purge``'s deletes, a user's tokens going with the user); without
+    cache mode it would have nothing to do."""
+    # The raw setting, not pat_settings: this runs at start-up and on every
+    # change of DJANGO_PAT, before the system check has said what is wrong
+    # with an invalid one.
+    raw = getattr(settings, "DJANGO_PAT", None)
+    uid = "django_pat.cache.token_deleted"
+    if isinstance(raw, dict) and raw.get("CACHE") is not None:
+        post_delete.connect(_token_deleted, sender=PersonalAccessToken, dispatch_uid=uid)
+    else:
+        post_delete.disconnect(sender=PersonalAccessToken, dispatch_uid=uid)
+
+
+_connect_token_deleted()
+
+
+@receiver(setting_changed, dispatch_uid="django_pat.cache.settings")
+def _settings_changed(*, setting: str, **kwargs: Any) -> None:
+    if setting == "DJANGO_PAT":
+        _connect_token_deleted()
 
 
 @receiver(post_save, sender=settings.AUTH_USER_MODEL, dispatch_uid="django_pat.cache.user_saved")
