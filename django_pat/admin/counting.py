@@ -27,7 +27,13 @@ if TYPE_CHECKING:
 else:
     PaginatorBase = Paginator
 
-__all__ = ["BoundedCountPaginator", "RowCount", "count_rows", "planner_estimate"]
+__all__ = [
+    "BoundedCountPaginator",
+    "RowCount",
+    "can_estimate",
+    "count_rows",
+    "planner_estimate",
+]
 
 
 class RowCount:
@@ -67,9 +73,9 @@ def count_rows(queryset: QuerySet[Any], limit: int) -> RowCount:
 def planner_estimate(queryset: QuerySet[Any]) -> int | None:
     """The number of rows PostgreSQL's planner expects ``queryset`` to have,
     without reading them; None on other databases."""
-    connection = connections[queryset.db]
-    if connection.vendor != "postgresql":
+    if not can_estimate(queryset):
         return None
+    connection = connections[queryset.db]
     try:
         sql, params = queryset.order_by().query.get_compiler(using=queryset.db).as_sql()
     except EmptyResultSet:
@@ -80,6 +86,11 @@ def planner_estimate(queryset: QuerySet[Any]) -> int | None:
     if isinstance(plan, str):
         plan = json.loads(plan)
     return int(plan[0]["Plan"]["Plan Rows"])
+
+
+def can_estimate(queryset: QuerySet[Any]) -> bool:
+    """Whether :func:`planner_estimate` can estimate this queryset's rows."""
+    return bool(connections[queryset.db].vendor == "postgresql")
 
 
 class BoundedCountPaginator(PaginatorBase):

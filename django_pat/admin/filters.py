@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from ..conf import pat_settings
 from ..models import PersonalAccessTokenQuerySet
-from .counting import RowCount, count_rows, planner_estimate
+from .counting import RowCount, can_estimate, count_rows, planner_estimate
 
 __all__ = [
     "BoundedFacets",
@@ -43,7 +43,7 @@ DEFAULT_COUNT_LIMIT = 10_000
 
 
 class BoundedFacets(FacetsMixin):
-    """ "Show counts" for a list filter, reading at most ``list_count_limit + 1`` rows.
+    """The counts of "Show counts", reading at most ``list_count_limit + 1`` rows.
 
     A filter's counts are taken over the list as the other filters and the
     search leave it. When that holds at most the limit, they are exact, in
@@ -61,7 +61,7 @@ class BoundedFacets(FacetsMixin):
         )
         counts = self.get_facet_counts(changelist.pk_attname, filtered)
         limit = getattr(changelist.model_admin, "list_count_limit", DEFAULT_COUNT_LIMIT)
-        if count_rows(filtered, limit).exact or planner_estimate(filtered) is None:
+        if count_rows(filtered, limit).exact or not can_estimate(filtered):
             return filtered.aggregate(**counts)
         estimates = {}
         for key, aggregate in counts.items():
