@@ -84,7 +84,8 @@ def main() -> None:
     parser.add_argument(
         "--no-trigram",
         action="store_true",
-        help="measure without the optional app django_pat.trigram (its indexes are dropped)",
+        help="measure without the trigram indexes of django_pat.trigram (dropped for the run; "
+        "the next run without this option builds them again)",
     )
     parser.add_argument("--json", type=Path, help="also write the samples here")
     parser.add_argument("--from-json", type=Path, help="print the report of a --json file")
@@ -109,11 +110,11 @@ def main() -> None:
         started = time.monotonic()
         command = [sys.executable, "-m", "benchmarks.scale", "--child"]
         command += ["--tokens", *map(str, urls), f"--rounds={args.rounds}", f"--batch={args.batch}"]
-        command += ["--no-commands"] * args.no_commands
+        command += ["--no-commands"] * args.no_commands + ["--no-trigram"] * args.no_trigram
         done = subprocess.run(
             command,
             cwd=ROOT,
-            env=child_environment(urls, trigram=not args.no_trigram),
+            env=child_environment(urls),
             stdout=subprocess.PIPE,
             check=True,
         )
@@ -140,12 +141,11 @@ def database_url(database: str, size: int, postgres: str) -> str:
     return urlunsplit(parts._replace(path=f"/{name}"))
 
 
-def child_environment(urls: dict[int, str], *, trigram: bool) -> dict[str, str]:
+def child_environment(urls: dict[int, str]) -> dict[str, str]:
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": SETTINGS,
         "BENCH_DATABASE_URLS": json.dumps(urls),
-        "BENCH_TRIGRAM": "1" if trigram else "0",
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
     }
 
@@ -202,6 +202,8 @@ def child(args: argparse.Namespace) -> None:
         alias = settings.BENCH_ALIASES[size]
         with routing.using(alias):
             call_command("migrate", database=alias, verbosity=0)
+            if args.no_trigram:
+                call_command("migrate", "django_pat_trigram", "zero", database=alias, verbosity=0)
             mix.fill(size)
             prepared = prepare(size)
             pages[size] = prepared.pop("pages")
@@ -226,9 +228,10 @@ def child(args: argparse.Namespace) -> None:
             with routing.using(alias):
                 request(clients[size, page.who], page)
                 with CaptureQueriesContext(connections[alias]) as queries:
-                    status = request(clients[size, page.who], page)
+                    response = request(clients[size, page.who], page)
             out["sizes"][size]["queries"][page.name] = len(queries)
-            out["sizes"][size]["status"][page.name] = status
+            out["sizes"][size]["status"][page.name] = response.status_code
+            out["sizes"][size].setdefault("shown", {})[page.name] = rows_shown(response)
 
     rng = random.Random(17)
     work = [(size, page) for size, size_pages in pages.items() for page in size_pages]
@@ -245,6 +248,7 @@ def child(args: argparse.Namespace) -> None:
             samples = out["sizes"][size]["times"].setdefault(page.name, [])
             samples.append(statistics.median(times))
     out["targets_ms"] = {page.name: page.target_ms for page in pages[args.tokens[0]]}
+    out["trigram"] = not args.no_trigram
 
     if not args.no_commands:
         for size in args.tokens:
@@ -253,16 +257,20 @@ def child(args: argparse.Namespace) -> None:
     json.dump(out, sys.stdout)
 
 
-def request(client: Any, page: Page) -> int:
+def request(client: Any, page: Page) -> Any:
     if page.method == "POST":
         response = client.post(page.path, page.data)
     else:
         response = client.get(page.path, page.data)
     if response.status_code not in (200, 302):
         raise SystemExit(f"{page.name}: {response.status_code}")
-    if hasattr(response, "streaming_content"):
-        b"".join(response.streaming_content)
-    return int(response.status_code)
+    return response
+
+
+def rows_shown(response: Any) -> int | None:
+    """How many tokens a list page shows: a page of fewer costs less to render."""
+    changelist = (response.context or {}).get("cl")
+    return len(changelist.result_list) if changelist is not None else None
 
 
 def prepare(size: int) -> dict[str, Any]:
@@ -512,15 +520,20 @@ def report(results: dict[str, Any]) -> None:
         sizes = sorted(run["sizes"], key=int)
         small, large = run["sizes"][sizes[0]], run["sizes"][sizes[-1]]
         n_small, n_large = int(sizes[0]), int(sizes[-1])
-        print(f"\n## {large['server']}: {n_small:,} and {n_large:,} tokens")
+        trigram = "with" if run.get("trigram", True) else "without"
+        print(
+            f"\n## {large['server']}: {n_small:,} and {n_large:,} tokens "
+            f"({trigram} the trigram indexes of django_pat.trigram)"
+        )
         for size in sizes:
             found = run["sizes"][size]["rows"]
             print(f"  {int(size):,}: " + ", ".join(f"{k} {v:,}" for k, v in found.items()))
         print(f"  service account: {large['service_tokens']:,} tokens at {n_large:,}\n")
         print(
-            f"| page | {n_small:,} tokens | {n_large:,} tokens | ratio | queries | target | met |"
+            f"| page | {n_small:,} tokens | {n_large:,} tokens | ratio | tokens shown | queries "
+            "| target | met |"
         )
-        print("|---|---:|---:|---:|---:|---|---|")
+        print("|---|---:|---:|---:|---:|---:|---|---|")
         for name, target in run["targets_ms"].items():
             a = statistics.median(small["times"][name]) * 1000
             b = statistics.median(large["times"][name]) * 1000
@@ -528,8 +541,12 @@ def report(results: dict[str, Any]) -> None:
             ok = b < target and (target != PAGE_MS or ratio <= PAGE_RATIO)
             rule = f"< {target} ms" + (f", <= {PAGE_RATIO:g}x" if target == PAGE_MS else "")
             queries = f"{small['queries'][name]} / {large['queries'][name]}"
+            shown = [
+                run["sizes"][size].get("shown", {}).get(name) for size in (sizes[0], sizes[-1])
+            ]
+            rows = " / ".join(str(n) for n in shown) if None not in shown else ""
             print(
-                f"| {name} | {a:.0f} ms | {b:.0f} ms | {ratio:.2f} | {queries} | {rule} | "
+                f"| {name} | {a:.0f} ms | {b:.0f} ms | {ratio:.2f} | {rows} | {queries} | {rule} | "
                 f"{'yes' if ok else 'NO'} |"
             )
             checks.append((f"{database}: {name}", f"{b:.0f} ms, {ratio:.2f}x", ok))

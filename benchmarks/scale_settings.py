@@ -4,8 +4,6 @@ alias per table size, routed by ``benchmarks.routing``) with what the admin,
 the token page and the endpoints need on top: sessions, messages, templates.
 """
 
-import os
-
 from benchmarks.settings import *  # noqa: F403
 
 INSTALLED_APPS = [
@@ -14,8 +12,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     *INSTALLED_APPS,  # noqa: F405
-    # The admin search's trigram indexes on PostgreSQL (BENCH_TRIGRAM=0: without).
-    *(["django_pat.trigram"] if os.environ.get("BENCH_TRIGRAM", "1") == "1" else []),
+    # The admin search's trigram indexes on PostgreSQL (--no-trigram drops them).
+    "django_pat.trigram",
 ]
 MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",

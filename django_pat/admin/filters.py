@@ -25,7 +25,13 @@ from django.utils import timezone
 
 from ..conf import pat_settings
 from ..models import PersonalAccessTokenQuerySet
-from .counting import RowCount, can_estimate, count_rows, planner_estimate
+from .counting import (
+    BoundedCountPaginator,
+    RowCount,
+    can_estimate,
+    count_rows,
+    planner_estimate,
+)
 
 __all__ = [
     "BoundedFacets",
@@ -50,27 +56,85 @@ class BoundedFacets(FacetsMixin):
     one pass; beyond it, on PostgreSQL, each is the planner's estimate
     ("about 48,000"), which reads no rows; elsewhere, still exact, in one
     pass over the whole list.
+
+    The filters not in use all count over the list as it is shown: their
+    counts are taken together, in one pass for them all, and that list's
+    size is the one its paginator counted. A filter in use counts over the
+    list without its own choice, alone.
     """
 
     request: HttpRequest
+    used_parameters: dict[str, Any]
 
     def get_facet_queryset(self, changelist: Any) -> dict[str, Any]:
+        if not self.used_parameters:
+            return _unused_filters_counts(changelist)[_key(self)]
         filtered = changelist.get_queryset(
             self.request,
             exclude_parameters=self.expected_parameters(),  # type: ignore[attr-defined]
         )
         counts = self.get_facet_counts(changelist.pk_attname, filtered)
-        limit = getattr(changelist.model_admin, "list_count_limit", DEFAULT_COUNT_LIMIT)
-        if count_rows(filtered, limit).exact or not can_estimate(filtered):
-            return filtered.aggregate(**counts)
-        estimates = {}
-        for key, aggregate in counts.items():
-            condition = aggregate.filter
-            estimate = planner_estimate(
-                filtered if condition is None else filtered.filter(condition)
-            )
-            estimates[key] = RowCount(estimate or 0, exact=False)
-        return estimates
+        total = count_rows(filtered, _limit(changelist))
+        return _counted(filtered, counts, total)
+
+
+def _limit(changelist: Any) -> int:
+    return int(getattr(changelist.model_admin, "list_count_limit", DEFAULT_COUNT_LIMIT))
+
+
+def _key(spec: Any) -> tuple[Any, ...]:
+    # Not the instance: the change list makes its filters anew each time it
+    # builds a queryset, counting included.
+    return (type(spec), *spec.expected_parameters())
+
+
+def _unused_filters_counts(changelist: Any) -> dict[tuple[Any, ...], dict[str, Any]]:
+    """The counts of every filter not in use, by filter, taken once per page."""
+    found: dict[tuple[Any, ...], dict[str, Any]] | None = getattr(
+        changelist, "_pat_unused_counts", None
+    )
+    if found is not None:
+        return found
+    shown = changelist.queryset
+    unused = [
+        spec
+        for spec in changelist.filter_specs
+        if isinstance(spec, BoundedFacets) and not spec.used_parameters
+    ]
+    counts = {
+        f"f{index}_{key}": aggregate
+        for index, spec in enumerate(unused)
+        for key, aggregate in spec.get_facet_counts(changelist.pk_attname, shown).items()
+    }
+    paginator = getattr(changelist, "paginator", None)
+    if isinstance(paginator, BoundedCountPaginator) and paginator.queryset is shown:
+        total = paginator.counted
+    else:
+        total = count_rows(shown, _limit(changelist))
+    counted = _counted(shown, counts, total) if counts else {}
+    found = {
+        _key(spec): {
+            key.removeprefix(f"f{index}_"): value
+            for key, value in counted.items()
+            if key.startswith(f"f{index}_")
+        }
+        for index, spec in enumerate(unused)
+    }
+    changelist._pat_unused_counts = found
+    return found
+
+
+def _counted(queryset: QuerySet[Any], counts: dict[str, Any], total: RowCount) -> dict[str, Any]:
+    """``counts`` (aggregates with a filter each) of ``queryset``, which has
+    ``total`` rows: in one pass, or estimated where that is past the limit."""
+    if total.exact or not can_estimate(queryset):
+        return queryset.aggregate(**counts)
+    estimates = {}
+    for key, aggregate in counts.items():
+        condition = aggregate.filter
+        estimate = planner_estimate(queryset if condition is None else queryset.filter(condition))
+        estimates[key] = RowCount(estimate or 0, exact=False)
+    return estimates
 
 
 class ConditionFilter(BoundedFacets, admin.SimpleListFilter):
