@@ -6,7 +6,7 @@ On PostgreSQL they are built with ``CREATE INDEX CONCURRENTLY``, which does
 not lock the table against writes while it runs: tokens keep being used,
 provisioned and revoked. That cannot run inside a transaction, so this
 migration is not atomic. On a table of 1,000,000 tokens the three took about
-half a minute on a shared two-core machine (README, "Performance"). Should one
+5 seconds on a shared two-core machine (README, "Upgrading"). Should one
 fail part way (a deadlock, a cancelled statement), PostgreSQL leaves it
 behind marked invalid: drop it (``DROP INDEX CONCURRENTLY <name>``) and run
 ``migrate`` again. Other databases build them as usual.
