@@ -56,10 +56,10 @@ def ensure(n: int) -> None:
     later = now + timedelta(days=365)
     rand = os.urandom
 
-    _insert(
+    insert_rows(
         AuthToken, ("key", "user_id", "created"), ((rand(20).hex(), uid, now) for uid in user_ids)
     )
-    _insert(
+    insert_rows(
         KnoxToken,
         ("digest", "token_key", "user_id", "created", "expiry"),
         ((rand(64).hex(), rand(8).hex()[:15], uid, now, later) for uid in user_ids),
@@ -72,13 +72,13 @@ def ensure(n: int) -> None:
             hashed = "sha512$$" + rand(64).hex()
             yield (f"{prefix}.{hashed}", prefix, hashed, now, "filler", False, later)
 
-    _insert(
+    insert_rows(
         APIKey,
         ("id", "prefix", "hashed_key", "created", "name", "revoked", "expiry_date"),
         api_keys(),
     )
-    uuid_value = _converter(PersonalAccessToken._meta.get_field("id"))
-    _insert(
+    uuid_value = converter(PersonalAccessToken._meta.get_field("id"))
+    insert_rows(
         PersonalAccessToken,
         (
             "id",
@@ -129,7 +129,7 @@ def _insert_users(n: int) -> list[int]:
         ("!unusable", False, f"{FILLER}{index:07d}", "", "", "", False, True, now)
         for index in range(n)
     )
-    _insert(
+    insert_rows(
         User,
         (
             "password",
@@ -149,7 +149,7 @@ def _insert_users(n: int) -> list[int]:
     )
 
 
-def _converter(field: models.Field[Any, Any]) -> Callable[[Any], Any]:
+def converter(field: models.Field[Any, Any]) -> Callable[[Any], Any]:
     connection = connections[routing.current()]
 
     def convert(value: Any) -> Any:
@@ -158,7 +158,7 @@ def _converter(field: models.Field[Any, Any]) -> Callable[[Any], Any]:
     return convert
 
 
-def _insert(
+def insert_rows(
     model: type[models.Model], attnames: tuple[str, ...], rows: Iterator[tuple[Any, ...]]
 ) -> None:
     connection = connections[routing.current()]

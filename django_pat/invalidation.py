@@ -33,6 +33,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import caches
+from django.core.signals import setting_changed
 from django.db import connections, router, transaction
 from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 from django.dispatch import receiver
@@ -135,9 +136,6 @@ def _revoking(sender: Any, token: PersonalAccessToken, using: str, **kwargs: Any
 
 
 @receiver(pre_save, sender=PersonalAccessToken, dispatch_uid="django_pat.invalidation.token_saving")
-@receiver(
-    pre_delete, sender=PersonalAccessToken, dispatch_uid="django_pat.invalidation.token_deleting"
-)
 def _token_changing(sender: Any, instance: PersonalAccessToken, **kwargs: Any) -> None:
     # A new token's digest has never been looked up: nothing to invalidate.
     alias = pat_settings.cache
@@ -152,13 +150,44 @@ def _token_saved(sender: Any, instance: PersonalAccessToken, created: bool, **kw
         _tombstone_after_commit(alias, lambda: [instance.digest], kwargs.get("using"))
 
 
-@receiver(
-    post_delete, sender=PersonalAccessToken, dispatch_uid="django_pat.invalidation.token_deleted"
-)
 def _token_deleted(sender: Any, instance: PersonalAccessToken, **kwargs: Any) -> None:
     alias = pat_settings.cache
     if alias is not None:
         _tombstone_after_commit(alias, lambda: [instance.digest], kwargs.get("using"))
+
+
+_DELETE_RECEIVERS = (
+    (pre_delete, _token_changing, "django_pat.invalidation.token_deleting"),
+    (post_delete, _token_deleted, "django_pat.invalidation.token_deleted"),
+)
+
+
+def _connect_delete_receivers() -> None:
+    """Connect the token's delete receivers in cache mode only.
+
+    Any ``pre_delete`` or ``post_delete`` receiver makes Django load every
+    row a delete removes, to send it (``pat_purge``'s batches, a user's
+    tokens going with the user); without cache mode they would have nothing
+    to do. The raw setting is read, not ``pat_settings``: this runs at
+    start-up and on every change of ``DJANGO_PAT``, before the system check
+    has said what is wrong with an invalid one.
+    """
+    raw = getattr(settings, "DJANGO_PAT", None)
+    cache_mode = isinstance(raw, dict) and raw.get("CACHE") is not None
+    for signal, function, uid in _DELETE_RECEIVERS:
+        if cache_mode:
+            signal.connect(function, sender=PersonalAccessToken, dispatch_uid=uid)
+        else:
+            signal.disconnect(sender=PersonalAccessToken, dispatch_uid=uid)
+
+
+_connect_delete_receivers()
+
+
+@receiver(setting_changed, dispatch_uid="django_pat.invalidation.settings")
+def _settings_changed(*, setting: str, **kwargs: Any) -> None:
+    if setting == "DJANGO_PAT":
+        _connect_delete_receivers()
 
 
 @receiver(

@@ -227,6 +227,19 @@ class PersonalAccessToken(models.Model):
         indexes = (
             # The per-user list, newest first.
             models.Index(fields=["user", "-created_at"], name="django_pat_user_created"),
+            # The admin's list, newest first, and its created date filter.
+            models.Index(fields=["-created_at", "-id"], name="django_pat_created"),
+            # The expiry filter, pat_purge and expiry notices.
+            models.Index(fields=["expire_at"], name="django_pat_expire_at"),
+            # Revoked tokens only (the few): the status filter and pat_purge.
+            models.Index(
+                fields=["revoked_at"],
+                name="django_pat_revoked_at",
+                condition=models.Q(revoked_at__isnull=False),
+            ),
+            # Not last_used_at: it is written on use, and an UPDATE that
+            # touches no indexed column can stay on its page (PostgreSQL's
+            # HOT), cheaper on the one write of the authentication path.
         )
 
     def __str__(self) -> str:

@@ -25,8 +25,10 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "django_pat",
-    # README's "Extending": a profile model beside tokens (tests/test_extending.py).
+    # The docs' "Extending": a profile model beside tokens (tests/test_extending.py).
     "tests.extending",
+    # The admin search's optional trigram indexes (a no-op on SQLite).
+    "django_pat.trigram",
 ]
 
 MIDDLEWARE = [

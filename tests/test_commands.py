@@ -3,19 +3,30 @@ arguments through the parser), their output read back."""
 
 from __future__ import annotations
 
+import csv
+import json
 import re
 import uuid
 from datetime import timedelta
 from io import StringIO
 
 import pytest
+from django.contrib.auth.models import User
+from django.core.cache import caches
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.db.models import QuerySet
+from django.db.models.signals import post_delete, pre_delete
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from django_pat import signals
+from django_pat.formats import parse_rfc3339
 from django_pat.models import PersonalAccessToken
 from django_pat.tokens import digest
+
+LOCMEM = "django.core.cache.backends.locmem.LocMemCache"
 
 SECRET = re.compile(r"\bpat_[0-9A-Za-z]{38}\b")
 
@@ -393,3 +404,178 @@ def test_purge_never_deletes_active_tokens(user, make_token):
 def test_purge_refuses_bad_input(db, arguments, message):
     with pytest.raises(CommandError, match=re.escape(message)):
         run("pat_purge", *arguments)
+
+
+# --- at any size: streaming, batches --------------------------------------------------
+
+
+def test_list_prints_each_row_as_soon_as_it_is_read(user, make_token, monkeypatch):
+    for index in range(5):
+        make_token(name=f"t{index}")
+    read = 0
+    real_iterator = QuerySet.iterator
+
+    def counting_iterator(self, *args, **kwargs):
+        nonlocal read
+        for row in real_iterator(self, *args, **kwargs):
+            read += 1
+            yield row
+
+    monkeypatch.setattr(QuerySet, "iterator", counting_iterator)
+    read_when_written = []
+
+    class Out(StringIO):
+        def write(self, text):
+            if SECRET_ID.search(text):
+                read_when_written.append(read)
+            return super().write(text)
+
+    for format in ("table", "csv", "jsonl"):
+        read_when_written.clear()
+        read = 0
+        call_command("pat_list", f"--format={format}", stdout=Out(), stderr=StringIO())
+        # Row n is written once n rows are read, not once all of them are.
+        assert read_when_written == [1, 2, 3, 4, 5]
+
+
+SECRET_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def test_list_columns_are_as_wide_as_their_longest_value(user, make_token):
+    long_owner = User.objects.create_user("margaret.hamilton.of.the.apollo.guidance.computer")
+    make_token(long_owner, name="a name much longer than its column heading, and then some")
+    make_token(name="ci")
+
+    out, _err = run("pat_list")
+
+    rows = table(out)
+    assert [row["NAME"] for row in rows] == [
+        "ci",
+        "a name much longer than its column heading, and then some",
+    ]
+    assert rows[1]["USER"] == "margaret.hamilton.of.the.apollo.guidance.computer"
+    assert {row["TYPE"] for row in rows} == {"read_write"}
+
+
+def test_list_as_csv_and_json_lines(user, make_token):
+    restricted, secret = make_token(name='say "hi", then go', ip_restriction="10.0.0.0/8")
+    revoked, _ = make_token(name="gone")
+    revoked.revoke()
+
+    csv_out, _err = run("pat_list", "--format=csv")
+    json_out, _err = run("pat_list", "--format=jsonl")
+
+    records = list(csv.DictReader(StringIO(csv_out)))
+    lines = [json.loads(line) for line in json_out.splitlines()]
+    assert [r["name"] for r in records] == ["gone", 'say "hi", then go']
+    assert [r["name"] for r in lines] == ["gone", 'say "hi", then go']
+    assert (
+        list(records[0])
+        == list(lines[0])
+        == [
+            "id",
+            "user",
+            "name",
+            "type",
+            "prefix",
+            "status",
+            "created",
+            "expires",
+            "last_used",
+            "ip_restriction",
+        ]
+    )
+    mine = lines[1]
+    assert mine["id"] == str(restricted.pk)
+    assert mine["status"] == "active"
+    assert mine["ip_restriction"] == "10.0.0.0/8"
+    assert mine["last_used"] is None
+    assert records[1]["last_used"] == ""
+    assert parse_rfc3339(mine["created"]) == restricted.created_at
+    assert lines[0]["status"] == "revoked"
+    assert lines[0]["ip_restriction"] is None
+    for text in (csv_out, json_out):
+        assert secret not in text
+        assert restricted.digest not in text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_purge_deletes_in_batches_each_in_its_own_transaction(user, make_token, monkeypatch):
+    long_ago = timezone.now() - timedelta(days=40)
+    dead = [make_token(name=f"dead {index}")[0] for index in range(5)]
+    PersonalAccessToken.objects.update(revoked_at=long_ago)
+    deletes = 0
+    real_delete = QuerySet.delete
+
+    def third_fails(self):
+        nonlocal deletes
+        deletes += 1
+        if deletes == 3:
+            raise RuntimeError("the database went away")
+        return real_delete(self)
+
+    monkeypatch.setattr(QuerySet, "delete", third_fails)
+
+    with pytest.raises(RuntimeError):
+        run("pat_purge", "--days=30", "--batch-size=2")
+
+    # The two batches before the failure stay deleted; the rest are untouched.
+    assert PersonalAccessToken.objects.count() == 1
+    assert len(dead) == 5
+
+
+def test_purge_says_how_it_went_batch_by_batch(tokens_of_every_age, make_token):
+    long_ago = timezone.now() - timedelta(days=40)
+    for index in range(3):
+        token = make_token(name=f"more {index}")[0]
+        PersonalAccessToken.objects.filter(pk=token.pk).update(revoked_at=long_ago)
+
+    out, err = run("pat_purge", "--days=30", "--batch-size=2")
+
+    assert out.startswith("Deleted 5 tokens revoked or expired before ")
+    assert "Deleting 5 tokens, 2 a transaction" in err
+    assert "5 deleted in 3 transactions" in err
+    assert remaining() == {"active", "revoked_now", "expired_now"}
+
+
+def test_purge_reads_no_more_than_keys(tokens_of_every_age):
+    with CaptureQueriesContext(connection) as queries:
+        run("pat_purge", "--days=30")
+
+    token_queries = [
+        q["sql"] for q in queries.captured_queries if "personalaccesstoken" in q["sql"]
+    ]
+    assert any(sql.startswith("DELETE") for sql in token_queries)
+    # Without cache mode no receiver needs the rows: only their keys are read.
+    for sql in token_queries:
+        assert '"name"' not in sql
+        assert '"digest"' not in sql
+
+
+@pytest.mark.django_db(transaction=True)
+def test_purge_in_cache_mode_tombstones_what_it_deletes(tokens_of_every_age):
+    doomed = [tokens_of_every_age[name] for name in ("revoked_long_ago", "expired_long_ago")]
+    with override_settings(
+        CACHES={"default": {"BACKEND": LOCMEM}, "pat": {"BACKEND": LOCMEM, "LOCATION": "purge"}},
+        DJANGO_PAT={"CACHE": "pat"},
+    ):
+        run("pat_purge", "--days=30", "--batch-size=1")
+        entries = caches["pat"]._cache  # type: ignore[attr-defined]
+        tombstoned = [key for key in entries if any(t.digest in key for t in doomed)]
+
+    assert len(tombstoned) == 2
+
+
+@pytest.mark.parametrize("signal", [pre_delete, post_delete])
+def test_only_cache_mode_connects_a_receiver_to_token_deletes(db, signal):
+    # Any pre_delete or post_delete receiver makes Django load every row it deletes.
+    assert not signal.has_listeners(PersonalAccessToken)
+    with override_settings(DJANGO_PAT={"CACHE": "default"}):
+        assert signal.has_listeners(PersonalAccessToken)
+    assert not signal.has_listeners(PersonalAccessToken)
+
+
+@pytest.mark.parametrize("size", ["0", "10001", "many"])
+def test_purge_refuses_a_bad_batch_size(db, size):
+    with pytest.raises(CommandError, match="is not a whole number from 1 to 10000"):
+        run("pat_purge", "--days=1", f"--batch-size={size}")

@@ -27,7 +27,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("doors", {"authentication", "middleware", "backends"}),
     ("API parts", {"serializers", "forms", "pagination", "parsers", "throttling", "converters"}),
     ("views, schema, admin, commands", {"views", "openapi", "ui", "admin", "management"}),
-    ("wiring", {"urls", "urls_ui", "checks", "apps"}),
+    ("wiring", {"urls", "urls_ui", "checks", "apps", "trigram"}),
 ]
 PURE = LAYERS[0][1]
 FRAMEWORKS = {"django", "rest_framework", "drf_spectacular", "asgiref"}

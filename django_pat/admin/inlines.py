@@ -23,6 +23,7 @@ from django.contrib.admin.exceptions import NotRegistered
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Model, QuerySet
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 
 from ..models import PersonalAccessToken
@@ -36,11 +37,29 @@ else:
 __all__ = ["PersonalAccessTokenInline", "attach_user_inline"]
 
 
+class NewestTokensFormSet(BaseInlineFormSet):  # type: ignore[type-arg]
+    """A user's newest tokens, at most ``shown`` of them, and how many they have:
+    a service account with thousands would otherwise make a page of thousands
+    of rows. The rest are a link away, in the token list."""
+
+    shown = 20
+
+    def get_queryset(self) -> Any:
+        if not hasattr(self, "_newest"):
+            every = super().get_queryset()
+            self.total = every.count()
+            self._newest = every.order_by("-created_at", "-id")[: self.shown]
+        return self._newest
+
+
 class PersonalAccessTokenInline(TokenDisplay, TokenInlineBase):
-    """A user's tokens, read-only, with links to their pages, on the user's page."""
+    """A user's newest tokens (:attr:`NewestTokensFormSet.shown`), read-only,
+    with links to their pages, on the user's page; and a link to all of them."""
 
     model = PersonalAccessToken
     fk_name = "user"
+    formset = NewestTokensFormSet
+    template = "admin/django_pat/personalaccesstoken/tokens_inline.html"
     extra = 0
     can_delete = False
     show_change_link = True

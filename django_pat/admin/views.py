@@ -121,8 +121,20 @@ def revoke_selected(
     model_admin: PersonalAccessTokenAdmin,
     queryset: QuerySet[PersonalAccessToken],
 ) -> HttpResponse | None:
-    """The list's action: ask to confirm, then revoke what was selected."""
-    selected = list(queryset.select_related("user"))
+    """The list's action: ask to confirm, then revoke what was selected,
+    at most ``model_admin.revoke_limit`` tokens at a time (the confirmation
+    lists each of them, and each is revoked on its own, with its signal)."""
+    limit = model_admin.revoke_limit
+    selected = list(queryset.select_related("user")[: limit + 1])
+    if len(selected) > limit:
+        model_admin.message_user(
+            request,
+            f"Select at most {limit:,} tokens to revoke at a time (more are selected). "
+            "Narrow the list with a filter or a search first; to revoke every token of "
+            "a user, use manage.py pat_revoke --user.",
+            messages.WARNING,
+        )
+        return None
     if request.POST.get("post") == "yes":
         revoke(request, model_admin, selected)
         return None

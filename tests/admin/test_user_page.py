@@ -4,6 +4,7 @@ at a constant cost, and left alone when the user is saved."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -12,8 +13,10 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from django_pat.admin.inlines import NewestTokensFormSet
 from django_pat.models import PersonalAccessToken
 from tests.admin.conftest import (
+    CHANGELIST,
     FormFields,
     MakeToken,
     change_url,
@@ -108,3 +111,33 @@ def test_saving_the_users_page_leaves_their_tokens_alone(
     assert user.first_name == "Alice"
     after = PersonalAccessToken.objects.get(pk=token.pk)
     assert (after.revoked_at, after.last_used_at) == (token.revoked_at, token.last_used_at)
+
+
+def test_a_user_with_many_tokens_shows_the_newest_and_links_to_all(
+    superuser_client: Client, user: User, make_token: MakeToken, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(NewestTokensFormSet, "shown", 3)
+    made = [make_token(name=f"t{index}")[0] for index in range(5)]
+    for age, token in enumerate(made):
+        PersonalAccessToken.objects.filter(pk=token.pk).update(
+            created_at=timezone.now() - timedelta(days=age)
+        )
+
+    html = superuser_client.get(user_url(user)).content.decode()
+
+    group = html.split('id="personal_access_tokens-group"')[1].split("</fieldset>")[0]
+    shown = re.findall(r'<td class="field-name">\s*<p>(t\d)</p>', group)
+    assert shown == ["t0", "t1", "t2"]
+    assert "The newest 3 of 5 tokens." in html
+    assert f'href="{CHANGELIST}?owner={user.pk}">All of them</a>' in html
+
+
+def test_a_user_with_few_tokens_shows_them_all_and_no_link(
+    superuser_client: Client, user: User, make_token: MakeToken
+) -> None:
+    make_token(name="only")
+
+    html = superuser_client.get(user_url(user)).content.decode()
+
+    assert "The newest" not in html
+    assert "All of them" not in html
