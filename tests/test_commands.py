@@ -126,6 +126,50 @@ def test_create_refuses_bad_input(user, arguments, message):
     assert not PersonalAccessToken.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("arguments", "scopes"),
+    [
+        ([], None),
+        (["--scope=tokens:write", "--scope", "tokens:read"], ["tokens:read", "tokens:write"]),
+        (["--scope=packages:read"], ["packages:read"]),
+        (["--no-scope"], []),
+        (["--unscoped"], None),
+    ],
+)
+@override_settings(DJANGO_PAT={"SCOPES": {"packages:read": "Download packages."}})
+def test_create_with_scopes(user, arguments, scopes):
+    _out, err = run("pat_create", "alice", "--name=ci", *arguments)
+
+    token = PersonalAccessToken.objects.get()
+    assert token.scopes == scopes
+    shown = "any" if scopes is None else ",".join(scopes) or "none"
+    assert f"scopes {shown}." in err
+
+
+@override_settings(DJANGO_PAT={"DEFAULT_SCOPES": ["tokens:read"]})
+@pytest.mark.parametrize(("arguments", "scopes"), [([], ["tokens:read"]), (["--unscoped"], None)])
+def test_create_takes_the_default_scopes_unless_told(user, arguments, scopes):
+    run("pat_create", "alice", "--name=ci", *arguments)
+
+    assert PersonalAccessToken.objects.get().scopes == scopes
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--scope=packages:read"], "--scope: 'packages:read' is not a scope (the scopes are"),
+        (["--scope=tokens:read", "--scope=tokens:read"], "--scope: 'tokens:read' is listed twice"),
+        (["--scope=tokens:read", "--no-scope"], "not allowed with"),
+        (["--no-scope", "--unscoped"], "not allowed with"),
+    ],
+)
+def test_create_refuses_bad_scopes(user, arguments, message):
+    with pytest.raises(CommandError, match=re.escape(message)):
+        run("pat_create", "alice", "--name=x", *arguments)
+
+    assert not PersonalAccessToken.objects.exists()
+
+
 def test_create_refuses_a_deactivated_user(user):
     user.is_active = False
     user.save()
@@ -190,6 +234,20 @@ def test_list_shows_every_token_without_secrets(user, other_user, make_token):
     for secret in (my_secret, their_secret):
         assert secret not in out
     assert mine.digest not in out
+
+
+def test_list_shows_the_scopes(user, make_token):
+    make_token(name="unscoped")
+    make_token(name="nothing", scopes=[])
+    make_token(name="some", scopes=["tokens:write", "tokens:read"])
+
+    out, _err = run("pat_list")
+
+    assert {row["NAME"]: row["SCOPES"] for row in table(out)} == {
+        "unscoped": "any",
+        "nothing": "none",
+        "some": "tokens:read,tokens:write",
+    }
 
 
 def test_list_of_one_user(user, other_user, make_token):

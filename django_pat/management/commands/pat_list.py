@@ -10,7 +10,7 @@ from django.core.management import BaseCommand, CommandError
 from django_pat.conf import pat_settings
 from django_pat.models import PersonalAccessToken
 
-from ._shared import get_user, when
+from ._shared import describe_scopes, get_user, when
 
 COLUMNS = (
     "ID",
@@ -23,13 +23,15 @@ COLUMNS = (
     "EXPIRES",
     "LAST USED",
     "IP RESTRICTION",
+    "SCOPES",
 )
 
 
 class Command(BaseCommand):
     help = (
         "List personal access tokens, of one user or of all, newest first: id, owner, name, "
-        "type, display prefix, status and times. Secrets are never stored, so never shown."
+        "type, display prefix, status, times, IP restriction and scopes. Secrets are never "
+        "stored, so never shown."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
@@ -70,6 +72,7 @@ class Command(BaseCommand):
                 when(token.expire_at, "never"),
                 when(token.last_used_at, "never"),
                 token.ip_restriction or "any",
+                describe_scopes(token.scopes),
             )
             for token in tokens
         ]
