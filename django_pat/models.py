@@ -221,7 +221,7 @@ class PersonalAccessToken(models.Model):
     expire_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
-    scopes = ScopesField(editable=False)  # None: not restricted by scope
+    scopes = ScopesField()  # None: not restricted by scope
 
     objects: ClassVar[PersonalAccessTokenManager] = PersonalAccessTokenManager()
 

@@ -18,7 +18,14 @@ from django.utils import timezone
 from ..conf import pat_settings
 from ..models import PersonalAccessTokenQuerySet
 
-__all__ = ["ExpiryFilter", "LastUsedFilter", "OwnerFilter", "StatusFilter", "TypeFilter"]
+__all__ = [
+    "ExpiryFilter",
+    "LastUsedFilter",
+    "OwnerFilter",
+    "ScopeFilter",
+    "StatusFilter",
+    "TypeFilter",
+]
 
 
 class StatusFilter(admin.SimpleListFilter):
@@ -139,3 +146,28 @@ class OwnerFilter(admin.SimpleListFilter):
                 with contextlib.suppress(ValidationError, ValueError, TypeError):
                     self._cached_owner = users.filter(pk=self.value()).first()
         return self._cached_owner
+
+
+class ScopeFilter(admin.SimpleListFilter):
+    """Tokens not restricted by scope, restricted to none, or having a scope."""
+
+    title = "scope"
+    parameter_name = "scope"
+    # Not scope names: a name starts with a letter, these with a dash.
+    UNRESTRICTED = "-any"
+    NONE = "-none"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [
+            (self.UNRESTRICTED, "Not restricted by scope"),
+            (self.NONE, "No scope at all"),
+            *((name, name) for name in pat_settings.scopes),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        if value == self.UNRESTRICTED:
+            return queryset.filter(scopes__isnull=True)
+        if value == self.NONE:
+            return queryset.filter(scopes=[])
+        return queryset.filter(scopes__has_scope=value) if value else queryset

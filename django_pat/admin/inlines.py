@@ -53,6 +53,7 @@ class PersonalAccessTokenInline(TokenDisplay, TokenInlineBase):
         "expires",
         "last_used",
         "ip_restriction_display",
+        "scopes_display",
     )
 
     class Media:

@@ -23,7 +23,14 @@ from ..models import PersonalAccessToken
 from . import views
 from .addresses import token_pattern, without_tokens
 from .display import TokenDisplay, breakable
-from .filters import ExpiryFilter, LastUsedFilter, OwnerFilter, StatusFilter, TypeFilter
+from .filters import (
+    ExpiryFilter,
+    LastUsedFilter,
+    OwnerFilter,
+    ScopeFilter,
+    StatusFilter,
+    TypeFilter,
+)
 
 if TYPE_CHECKING:
     from django.forms import ModelForm
@@ -62,6 +69,7 @@ class PersonalAccessTokenAdmin(TokenDisplay, TokenAdminBase):
         ExpiryFilter,
         LastUsedFilter,
         OwnerFilter,
+        ScopeFilter,
     )
     search_help_text = (
         "Search by the owner's username or email, the token's name or its display prefix. "
@@ -72,7 +80,7 @@ class PersonalAccessTokenAdmin(TokenDisplay, TokenAdminBase):
     actions = ("revoke_selected",)
     # A token's page: every field read-only, never the digest.
     _about = ("name", "owner_link", "status_badge", "type", "display_prefix", "id")
-    _limits = ("ip_restriction_display", "expires_exactly")
+    _limits = ("ip_restriction_display", "expires_exactly", "scopes_display")
     _activity = ("created_exactly", "last_used_exactly", "revoked_exactly")
     fieldsets = (
         (None, {"fields": _about}),
@@ -86,6 +94,7 @@ class PersonalAccessTokenAdmin(TokenDisplay, TokenAdminBase):
     add_fieldsets = (
         (None, {"fields": ("user", "name", "type")}),
         ("Limits", {"fields": ("ip_restriction", "expire_at", "never_expires")}),
+        ("Scopes", {"fields": ("limit_scopes", "scopes")}),
     )
     add_form_template = "admin/django_pat/personalaccesstoken/provision_form.html"
     # The picker for the owner on the provisioning form; autocomplete is used

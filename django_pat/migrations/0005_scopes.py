@@ -19,6 +19,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="personalaccesstoken",
             name="scopes",
-            field=django_pat.fields.ScopesField(blank=True, default=None, editable=False, null=True),
+            field=django_pat.fields.ScopesField(blank=True, default=None, null=True),
         ),
     ]
