@@ -15,7 +15,7 @@ list of names, perhaps empty (no scope: no view that requires one).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from typing import Any
 
 __all__ = [
@@ -105,13 +105,13 @@ def required_for(required: RequiredScopes, method: str) -> list[str] | None:
     is closed to such tokens until someone says what it needs). HEAD takes
     GET's entry when it has none of its own, as Django answers HEAD with GET.
     """
-    if isinstance(required, Mapping):
-        if method in required:
-            return list(required[method])
-        if method == "HEAD" and "GET" in required:
-            return list(required["GET"])
-        return None
-    return list(required)
+    if type(required) is list or not isinstance(required, Mapping):
+        return list(required)
+    if method in required:
+        return list(required[method])
+    if method == "HEAD" and "GET" in required:
+        return list(required["GET"])
+    return None
 
 
 def missing(granted: Sequence[str] | None, required: Iterable[str]) -> list[str]:
@@ -119,8 +119,9 @@ def missing(granted: Sequence[str] | None, required: Iterable[str]) -> list[str]
     sorted; none when the token is not restricted by scope."""
     if granted is None:
         return []
-    have = set(granted)
-    return sorted({name for name in required if name not in have})
+    # A token has a handful of scopes: looking through them beats building a set.
+    lacking = [name for name in required if name not in granted]
+    return sorted(set(lacking)) if lacking else lacking
 
 
 def shape_problem(required: Any) -> str | None:
@@ -142,14 +143,33 @@ def shape_problem(required: Any) -> str | None:
     return None
 
 
-def required_problem(required: Any, known: Iterable[str]) -> str | None:
+def _plainly_fine(required: Any, known: Container[str]) -> bool:
+    """The fast path of :func:`required_problem`: exact types only, no ABC."""
+    lists = required.values() if type(required) is dict else (required,)
+    for names in lists:
+        if type(names) is not list and type(names) is not tuple:
+            return False
+        for name in names:
+            if type(name) is not str or name not in known:
+                return False
+    if type(required) is dict:
+        return all(type(method) is str and method.isupper() for method in required)
+    return True
+
+
+def required_problem(required: Any, known: Container[str]) -> str | None:
     """What is wrong with a view's ``required_scopes``, in one sentence; None
-    when nothing is. ``known``: the configured scope names."""
+    when nothing is. ``known``: the configured scope names (a dict or a set).
+
+    Checked on every request to a guarded view, so that a typo is never a
+    silent refusal; a plain list or dict of lists of known names (what views
+    declare) is seen to be fine with a few membership tests."""
+    if _plainly_fine(required, known):
+        return None
     problem = shape_problem(required)
     if problem is not None:
         return problem
     lists = required.values() if isinstance(required, Mapping) else [required]
-    known = set(known)
     unknown = sorted({name for names in lists for name in names if name not in known})
     if not unknown:
         return None
