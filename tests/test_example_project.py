@@ -549,11 +549,15 @@ def test_admin_static_files_are_served_with_debug_off(browser):
 # --- the audit log (example_project/audit.py) --------------------------------
 
 
+def demo_token_id(browser: Browser, demo: Demo) -> str:
+    listed = browser.get("api/personal-access-tokens", **bearer(demo.token)).json()
+    return next(token["id"] for token in listed if token["name"] == DEMO_TOKEN_NAME)
+
+
 def test_audit_log_records_token_events_without_secrets(browser, demo, site_dir):
     headers = bearer(demo.token, **{"Content-Type": "application/json"})
-    made = browser.request(
-        "POST", "api/personal-access-tokens", json.dumps({"name": "audited"}).encode(), headers
-    ).json()
+    body = json.dumps({"name": "audited", "scopes": ["profile:read", "tokens:read"]})
+    made = browser.request("POST", "api/personal-access-tokens", body.encode(), headers).json()
     browser.request("DELETE", f"api/personal-access-tokens/{made['id']}", None, headers)
     refused = browser.get("api/personal-access-tokens", **bearer(made["token"]))
     assert refused.status == 401
@@ -562,6 +566,7 @@ def test_audit_log_records_token_events_without_secrets(browser, demo, site_dir)
 
     prefix = made["displayPrefix"]
     assert f"token provisioned: id={made['id']} prefix={prefix} user=demo name='audited'" in log
+    assert f"made_by_token={demo_token_id(browser, demo)} scopes=profile:read,tokens:read" in log
     assert f"token revoked: id={made['id']} prefix={prefix} user=demo" in log
     assert (
         f"token refused: reason=revoked id={made['id']} prefix={prefix} ip=127.0.0.1 "
