@@ -103,7 +103,10 @@ class InsufficientScope(exceptions.PermissionDenied):
         self.required = required
         self.missing = missing
         if missing:
-            names = ", ".join(repr(name) for name in missing)
+            quoted = [repr(name) for name in missing]
+            names = " and ".join(
+                [", ".join(quoted[:-1]), quoted[-1]] if len(quoted) > 1 else quoted
+            )
             plural = "s" if len(missing) > 1 else ""
             message = f"This token lacks the scope{plural} {names}, which this request needs."
         else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -14,19 +15,32 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from django_pat.exceptions import exception_handler
 from django_pat.permissions import HasRequiredScopes
+from django_pat.serializers import ErrorSerializer
 
 
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "home.html")
 
 
+class TextField(serializers.CharField):
+    """A string, and only a string: DRF's CharField would take 0 for "0"."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class ProfileSerializer(serializers.Serializer[Any]):
     """Your profile on this site."""
 
     username = serializers.CharField(read_only=True, help_text="Your username.")
-    email = serializers.EmailField(read_only=True, help_text="Your email address.")
-    firstName = serializers.CharField(
+    email = serializers.CharField(
+        read_only=True, help_text="Your email address; empty when the site has none."
+    )
+    firstName = TextField(
         source="first_name",
         max_length=150,
         allow_blank=True,
@@ -34,7 +48,7 @@ class ProfileSerializer(serializers.Serializer[Any]):
         label="First name",
         help_text="Your first name.",
     )
-    lastName = serializers.CharField(
+    lastName = TextField(
         source="last_name",
         max_length=150,
         allow_blank=True,
@@ -50,16 +64,11 @@ class ProfileSerializer(serializers.Serializer[Any]):
         return instance
 
 
-class ProfileErrorSerializer(serializers.Serializer[Any]):
-    """Django REST framework's error body."""
-
-    detail = serializers.CharField(help_text="What went wrong.")
-
-
+_INVALID = {400: OpenApiResponse(ErrorSerializer, "Invalid input: the body names the field")}
 _ERRORS = {
-    401: OpenApiResponse(ProfileErrorSerializer, "Not authenticated, or a bad token"),
+    401: OpenApiResponse(ErrorSerializer, "Not authenticated, or a bad token"),
     403: OpenApiResponse(
-        ProfileErrorSerializer,
+        ErrorSerializer,
         "A token without the scopes this request needs (`WWW-Authenticate: Bearer "
         'error="insufficient_scope"` names them), or beyond its type or address',
     ),
@@ -72,7 +81,8 @@ class ProfileView(APIView):
     A token restricted by scope needs ``profile:read`` to read the profile,
     and ``profile:read`` and ``profile:write`` to change it (the answer shows
     the profile, so writing needs reading too). Sessions, and tokens not
-    restricted by scope, are not asked for scopes.
+    restricted by scope, are not asked for scopes. Its errors have the app's
+    error body, ``{"message": ..., "status": ...}``.
     """
 
     permission_classes = (IsAuthenticated, HasRequiredScopes)
@@ -82,6 +92,9 @@ class ProfileView(APIView):
         "PATCH": ["profile:read", "profile:write"],
         "OPTIONS": [],
     }
+
+    def get_exception_handler(self) -> Callable[..., Response]:
+        return exception_handler
 
     @extend_schema(
         operation_id="get_profile",
@@ -99,11 +112,7 @@ class ProfileView(APIView):
         description="Changes the fields you send; answers with the whole profile.",
         tags=["profile"],
         request=ProfileSerializer,
-        responses={
-            200: OpenApiResponse(ProfileSerializer, "OK"),
-            400: OpenApiResponse(description="A field is invalid: the body names it."),
-            **_ERRORS,
-        },
+        responses={200: OpenApiResponse(ProfileSerializer, "OK"), **_INVALID, **_ERRORS},
     )
     def patch(self, request: Request) -> Response:
         serializer = ProfileSerializer(request.user, data=request.data, partial=True)

@@ -462,6 +462,21 @@ def test_no_credentials_through_the_middleware_is_a_401_without_error(db: None) 
     assert response["WWW-Authenticate"] == 'Bearer realm="api"'
 
 
+def test_the_message_names_every_missing_scope(
+    make_token: MakeToken, client_for: ClientFor, settings: Any
+) -> None:
+    settings.DJANGO_PAT = PACKAGES
+    settings.ROOT_URLCONF = "tests.scoped_views"
+    _, secret = make_token(scopes=["tokens:read"])
+
+    response = client_for(secret).post("/packages")
+
+    assert response.json()["detail"] == (
+        "This token lacks the scopes 'packages:read' and 'packages:write', which this "
+        "request needs."
+    )
+
+
 def test_the_error_body_is_json_with_one_message(
     make_token: MakeToken, client_for: ClientFor
 ) -> None:

@@ -548,6 +548,8 @@ def test_every_control_has_a_label(
     log_in(page, user)
     page.goto(PAGE)
     create(page, "laptop")
+    # The form is reset once the token is made: choose after that, not before.
+    expect(page.locator("#pat-secret")).to_be_visible()
     page.get_by_label("Expires").select_option("custom")
     expect(page.get_by_label("Date")).to_be_visible()
 
