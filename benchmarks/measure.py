@@ -134,6 +134,10 @@ def prepare(size: int) -> tuple[list[Scheme], dict[str, Any]]:
     _pat_ip, pat_ip = PersonalAccessToken.objects.provision(
         user, name="bench ip", ip_restriction="127.0.0.0/8, ::1"
     )
+    # Restricted by scope, to a view that checks it: what checking scopes costs.
+    _pat_scoped, pat_scoped = PersonalAccessToken.objects.provision(
+        user, name="bench scoped", scopes=["bench:read", "tokens:read"]
+    )
     _pat_cached, pat_cached = PersonalAccessToken.objects.provision(user, name="bench cached")
     _pat_cached2, pat_cached2 = PersonalAccessToken.objects.provision(user, name="bench cached 2")
 
@@ -154,6 +158,7 @@ def prepare(size: int) -> tuple[list[Scheme], dict[str, Any]]:
         Scheme("api-key", size, f"{at}/apikey", f"Api-Key {api_key}"),
         Scheme("django-pat", size, f"{at}/pat", f"Bearer {pat}"),
         Scheme("django-pat ip", size, f"{at}/pat", f"Bearer {pat_ip}"),
+        Scheme("django-pat scoped", size, f"{at}/pat-scoped", f"Bearer {pat_scoped}"),
         Scheme(
             "django-pat cached, local copy",
             size,

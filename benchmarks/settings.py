@@ -76,7 +76,10 @@ REST_FRAMEWORK = {
 # Knox's defaults, but with no expiry refresh writes (its default too).
 REST_KNOX = {"AUTO_REFRESH": False}
 
-DJANGO_PAT: dict[str, object] = {}
+DJANGO_PAT: dict[str, object] = {
+    # The scope the "django-pat scoped" row's view requires (views.PATScoped).
+    "SCOPES": {"bench:read": "Read the benchmark's view."},
+}
 if os.environ.get("BENCH_PAT_CACHE"):
     DJANGO_PAT["CACHE"] = os.environ["BENCH_PAT_CACHE"]
     DJANGO_PAT["CACHE_IN_PROCESS"] = os.environ.get("BENCH_PAT_IN_PROCESS") == "1"

@@ -11,6 +11,7 @@ SCHEMES = {
     "knox": views.Knox,
     "apikey": views.APIKey,
     "pat": views.PAT,
+    "pat-scoped": views.PATScoped,
 }
 
 urlpatterns = [

@@ -14,6 +14,7 @@ from rest_framework_api_key.permissions import HasAPIKey
 
 from benchmarks import routing
 from django_pat.authentication import PersonalAccessTokenAuthentication
+from django_pat.permissions import HasRequiredScopes
 
 
 class Floor(APIView):
@@ -52,3 +53,10 @@ class APIKey(Floor):
 class PAT(Floor):
     authentication_classes = (PersonalAccessTokenAuthentication,)
     permission_classes = (IsAuthenticated,)
+
+
+class PATScoped(PAT):
+    """The same, guarded by a scope too: a token restricted by scope must have it."""
+
+    permission_classes = (IsAuthenticated, HasRequiredScopes)
+    required_scopes = ["bench:read"]

@@ -54,7 +54,14 @@ class PersonalAccessTokenAuthentication(BaseAuthentication):
         return token.user, token
 
     def authenticate_header(self, request: Request) -> str:
-        return f'{self.keyword} realm="{self.realm}"'
+        """For a 401: RFC 6750's ``error="invalid_token"`` when the request
+        presented a Bearer token (which did not authenticate it), and no
+        error when it presented none."""
+        header = f'{self.keyword} realm="{self.realm}"'
+        scheme, _, value = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+        if scheme.lower() == self.keyword.lower() and value.strip():
+            header += ', error="invalid_token"'
+        return header
 
 
 def _already_authenticated(request: Request, presented: Presented) -> PersonalAccessToken | None:

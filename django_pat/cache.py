@@ -70,7 +70,8 @@ __all__ = [
 logger = logging.getLogger("django_pat")
 
 # Bump when the shape of an entry changes, so that old entries are ignored.
-_VERSION = 1
+# 2: tokens have scopes (an entry of 1 lacks them, and reading them would cost a query).
+_VERSION = 2
 TOMBSTONE_SECONDS = 60
 TOMBSTONE = "tombstone"
 # Not cached: anyone who can read the cache could otherwise read it.

@@ -23,6 +23,7 @@ from django.dispatch import receiver
 
 from . import tokens
 from .ip import Network, parse_network
+from .scopes import BUILTIN_SCOPES, name_problem
 
 __all__ = ["DEFAULTS", "TokenType", "pat_settings", "problems"]
 
@@ -63,6 +64,11 @@ DEFAULTS: dict[str, Any] = {
     # then save()) revokes their tokens. False: tokens outlive password
     # changes, as on GitHub and GitLab.
     "REVOKE_ON_PASSWORD_CHANGE": False,
+    # The project's own scopes, name -> one-line description; the app's own
+    # (tokens:read, tokens:write, tokens:rotate) are always there besides.
+    "SCOPES": {},
+    # The scopes of a token provisioned without any; None: not restricted by scope.
+    "DEFAULT_SCOPES": None,
 }
 
 _LIFETIME_KEYS = ("default_lifetime", "max_lifetime")
@@ -150,6 +156,53 @@ def _proxy_problems(value: Any) -> list[str]:
     ]
 
 
+def _scopes_problems(scopes: Any, default: Any) -> list[str]:
+    if not isinstance(scopes, dict):
+        return [
+            "DJANGO_PAT['SCOPES'] must be a dict from scope name to a one-line description, "
+            f"not {scopes!r}."
+        ]
+    found = []
+    for name, description in scopes.items():
+        problem = name_problem(name)
+        if problem:
+            found.append(f"DJANGO_PAT['SCOPES'] scope name {name!r} {problem}.")
+        elif name in BUILTIN_SCOPES:
+            found.append(
+                f"DJANGO_PAT['SCOPES'] names {name!r}, one of the app's own scopes, which are "
+                "always there; leave it out."
+            )
+        if not isinstance(description, str) or not description.strip():
+            found.append(
+                f"DJANGO_PAT['SCOPES'][{name!r}] must be a one-line description, "
+                f"not {description!r}."
+            )
+        elif len(description.splitlines()) > 1:
+            found.append(
+                f"DJANGO_PAT['SCOPES'][{name!r}] must be a one-line description, with no "
+                "line break."
+            )
+    if default is None:
+        return found
+    known = {**BUILTIN_SCOPES, **scopes}
+    if not isinstance(default, list | tuple) or not all(isinstance(n, str) for n in default):
+        found.append(
+            "DJANGO_PAT['DEFAULT_SCOPES'] must be None (not restricted by scope) or a list "
+            f"of scope names, not {default!r}."
+        )
+    elif len(set(default)) != len(default):
+        twice = sorted({name for name in default if default.count(name) > 1})
+        found.append(f"DJANGO_PAT['DEFAULT_SCOPES'] lists {', '.join(map(repr, twice))} twice.")
+    else:
+        unknown = [name for name in default if name not in known]
+        if unknown:
+            found.append(
+                f"DJANGO_PAT['DEFAULT_SCOPES'] names {', '.join(map(repr, unknown))}, not "
+                f"among the scopes {', '.join(known)}."
+            )
+    return found
+
+
 def problems(raw: Any) -> list[str]:
     """Everything wrong with a ``DJANGO_PAT`` value, one sentence each."""
     if not isinstance(raw, dict):
@@ -214,6 +267,7 @@ def problems(raw: Any) -> list[str]:
     for key in ("REVOKE_ON_USER_DEACTIVATION", "REVOKE_ON_PASSWORD_CHANGE"):
         if not isinstance(merged[key], bool):
             found.append(f"DJANGO_PAT[{key!r}] must be True or False, not {merged[key]!r}.")
+    found.extend(_scopes_problems(merged["SCOPES"], merged["DEFAULT_SCOPES"]))
 
     if not found:
         # Lifetimes must fit together, type by type, once each is known valid.
@@ -263,6 +317,10 @@ class PATSettings:
     # The alias of the cache of cache mode, or None.
     cache: str | None
     cache_in_process: bool
+    # Every scope, name -> description: the app's own, then the project's.
+    scopes: dict[str, str]
+    # Sorted; None: not restricted by scope.
+    default_scopes: list[str] | None
 
     def __init__(self) -> None:
         self._loaded = False
@@ -295,6 +353,9 @@ class PATSettings:
             self.trusted_proxy_networks = tuple(parse_network(p) for p in proxies)
         self.cache = merged["CACHE"]
         self.cache_in_process = merged["CACHE_IN_PROCESS"]
+        self.scopes = {**BUILTIN_SCOPES, **merged["SCOPES"]}
+        default_scopes = merged["DEFAULT_SCOPES"]
+        self.default_scopes = None if default_scopes is None else sorted(default_scopes)
         self._loaded = True
 
     def reload(self) -> None:

@@ -169,6 +169,16 @@ class ProvisionTokenForm(TokenModelForm):
         required=False,
         help_text="Only allowed where no maximum lifetime is configured.",
     )
+    limit_scopes = forms.BooleanField(
+        label="Limit to scopes",
+        required=False,
+        help_text="Ticked: the token reaches only what the scopes ticked below allow (none "
+        "ticked: no scope at all). Unticked: not restricted by scope, so it reaches whatever "
+        "its user may, within its type.",
+    )
+    scopes = forms.MultipleChoiceField(
+        required=False, choices=(), widget=forms.CheckboxSelectMultiple
+    )
 
     class Meta:
         model = PersonalAccessToken
@@ -185,6 +195,13 @@ class ProvisionTokenForm(TokenModelForm):
         type_field.help_text = "; ".join(
             f"{name}: {_describe_methods(t.methods)}" for name, t in types.items()
         )
+        scopes_field = cast(forms.MultipleChoiceField, self.fields["scopes"])
+        scopes_field.choices = [
+            (name, f"{name}: {description}") for name, description in pat_settings.scopes.items()
+        ]
+        default_scopes = pat_settings.default_scopes
+        self.fields["limit_scopes"].initial = default_scopes is not None
+        scopes_field.initial = default_scopes or []
         self.fields["expire_at"].help_text = (
             "Empty: the type's default lifetime ("
             + "; ".join(
@@ -211,6 +228,13 @@ class ProvisionTokenForm(TokenModelForm):
                 self.add_error("user", error)
         if data and data.get("never_expires") and data.get("expire_at") is not None:
             raise ValidationError("Give an expiry or tick 'Never expires', not both.")
+        if data and data.get("scopes") and not data.get("limit_scopes"):
+            # Never a token wider than the scopes someone ticked.
+            self.add_error(
+                "limit_scopes",
+                "Tick 'Limit to scopes' to give the token only the scopes ticked, or untick "
+                "them for a token not restricted by scope.",
+            )
         return data
 
     @sensitive_variables("secret")
@@ -242,6 +266,7 @@ class ProvisionTokenForm(TokenModelForm):
             "type": data["type"],
             "ip_restriction": data["ip_restriction"],
             "expire_at": expire_at,
+            "scopes": data["scopes"] if data["limit_scopes"] else None,
         }
 
     def save(self, commit: bool = True) -> PersonalAccessToken:

@@ -10,7 +10,8 @@ when it is not). For a request whose Bearer value carries this site's prefix:
   ``Authorization`` header on its own (CSRF protects ambient credentials,
   cookies, and those still get it);
 * a refused token is answered at once, with the API's JSON error body: 401
-  with the one generic message and ``WWW-Authenticate: Bearer`` for a token
+  with the one generic message and ``WWW-Authenticate: Bearer realm="api",
+  error="invalid_token"`` for a token
   that is malformed, unknown, revoked or expired (or whose user is
   inactive); 403 naming the reason for a valid token used from an address
   outside its restriction or with a method its type does not allow; 503
@@ -41,7 +42,8 @@ if TYPE_CHECKING:
 
 __all__ = ["PersonalAccessTokenMiddleware", "refusal_response"]
 
-WWW_AUTHENTICATE = f'{KEYWORD} realm="api"'
+# A refused token is always one the request presented (RFC 6750's invalid_token).
+WWW_AUTHENTICATE = f'{KEYWORD} realm="api", error="invalid_token"'
 
 
 def refusal_response(rejection: TokenRejected) -> JsonResponse:

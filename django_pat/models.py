@@ -17,6 +17,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from . import tokens, validation
 from .conf import TokenType, pat_settings
+from .fields import ScopesField
 from .ip import IPRestriction, parse_stored
 from .signals import before_revoke, token_provisioned, token_revoked
 from .validation import DEFAULT, NAME_MAX_LENGTH, normalize_name
@@ -108,6 +109,7 @@ class PersonalAccessTokenManager(
         ip_restriction: str | None = DEFAULT,
         expire_at: datetime | None = DEFAULT,
         parent: PersonalAccessToken | None = None,
+        scopes: list[str] | None = DEFAULT,
     ) -> tuple[PersonalAccessToken, str]:
         """Make a token for ``user``; return it and its secret.
 
@@ -116,7 +118,9 @@ class PersonalAccessTokenManager(
         restriction and the type's default lifetime; None means any address
         and never expiring. ``parent`` is the token that authenticated the
         request asking for this one: the new token may not outlive it, allow
-        more addresses or use more methods.
+        more addresses or use more methods. ``scopes`` left out: the parent's,
+        else ``DEFAULT_SCOPES``; None means not restricted by scope, ``[]`` no
+        scope; never one the parent lacks.
 
         ``name`` is stored as :func:`normalize_name` gives it, and must differ
         in that form from the names of the user's other active tokens.
@@ -137,6 +141,7 @@ class PersonalAccessTokenManager(
         restriction = validation.clean_ip_restriction(ip_restriction, parent, errors)
         if token_type is not None:
             expire_at = validation.clean_expire_at(expire_at, token_type, parent, now, errors)
+        clean_scopes = validation.clean_scopes(scopes, parent, errors)
         # The None checks hold whenever errors is empty; they are for the type checker.
         if errors or token_type is None or clean_name is None:
             raise ValidationError(errors)
@@ -182,6 +187,7 @@ class PersonalAccessTokenManager(
                 ip_restriction=str(restriction),
                 created_at=now,
                 expire_at=expire_at,
+                scopes=clean_scopes,
             )
 
         def provisioned() -> None:
@@ -215,6 +221,7 @@ class PersonalAccessToken(models.Model):
     expire_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    scopes = ScopesField()  # None: not restricted by scope
 
     objects: ClassVar[PersonalAccessTokenManager] = PersonalAccessTokenManager()
 

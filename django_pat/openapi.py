@@ -1,29 +1,40 @@
 """drf-spectacular extensions, loaded by the app so that every project using
 the endpoints gets a correct schema for them: the bearer scheme, the named
-type enum, a plain array for the list, and component names that cannot clash
-with a project's own ``Error`` or ``Provision`` serializers.
+type and scope enums, a plain array for the list, and component names that
+cannot clash with a project's own ``Error`` or ``Provision`` serializers.
 
 :func:`postprocess_schema` is a postprocessing hook a project adds to
-``SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"]``: it declares the app's tags
-and lists the bearer scheme first (Swagger UI's "Authorize" shows the schemes
-in that order).
+``SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"]``: it declares the app's tags,
+lists the bearer scheme first (Swagger UI's "Authorize" shows the schemes in
+that order) and says in each operation's description which scopes it needs,
+for every view guarded by :class:`~django_pat.permissions.HasRequiredScopes`.
+With ``OAS_VERSION`` 3.1, which allows it for any scheme, the bearer scheme's
+security requirement lists those scopes too (OpenAPI 3.0 allows scopes only
+for OAuth2 and OpenID Connect schemes, so there it stays empty).
 """
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
+from weakref import WeakKeyDictionary
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from drf_spectacular.drainage import warn
 from drf_spectacular.extensions import (
     OpenApiAuthenticationExtension,
     OpenApiSerializerExtension,
     OpenApiSerializerFieldExtension,
     OpenApiViewExtension,
 )
-from drf_spectacular.plumbing import build_bearer_security_scheme_object
+from drf_spectacular.plumbing import ComponentRegistry, build_bearer_security_scheme_object
+from drf_spectacular.settings import spectacular_settings
 
 from .conf import pat_settings
 from .models import NAME_MAX_LENGTH
+from .permissions import HasRequiredScopes, required_scopes_of
+from .scopes import required_for
 
 if TYPE_CHECKING:
     from datetime import timedelta
@@ -33,7 +44,14 @@ if TYPE_CHECKING:
 
     from .conf import TokenType
 
-__all__ = ["BEARER_SCHEME", "COMPONENT_NAMES", "TAG", "TAGS", "postprocess_schema"]
+__all__ = [
+    "BEARER_SCHEME",
+    "COMPONENT_NAMES",
+    "TAG",
+    "TAGS",
+    "postprocess_schema",
+    "scopes_sentence",
+]
 
 BEARER_SCHEME = "personalAccessToken"
 TAG = "personal-access-tokens"
@@ -56,6 +74,52 @@ class PersonalAccessTokenScheme(OpenApiAuthenticationExtension):  # type: ignore
         )
         scheme["description"] = "A personal access token: `Authorization: Bearer <token>`."
         return scheme
+
+    def get_security_requirement(self, auto_schema: AutoSchema) -> dict[str, list[Any]]:
+        guarded, required = _operation_scopes(auto_schema)
+        if guarded:
+            # For postprocess_schema, which sees operations but not their views.
+            _scopes_by_operation.setdefault(auto_schema.registry, {})[
+                auto_schema.get_operation_id()
+            ] = required
+        # OpenAPI 3.0 allows scopes in a requirement only for OAuth2 and OpenID
+        # Connect schemes; 3.1 lets any scheme list the roles an operation needs.
+        if required and not spectacular_settings.OAS_VERSION.startswith("3.0"):
+            return {BEARER_SCHEME: list(required)}
+        return {BEARER_SCHEME: []}
+
+
+# Per schema generation (its registry): operationId -> what the operation needs
+# of a token restricted by scope (None: such a token may not make it).
+_scopes_by_operation: WeakKeyDictionary[ComponentRegistry, dict[str, list[str] | None]] = (
+    WeakKeyDictionary()
+)
+
+
+def _operation_scopes(auto_schema: AutoSchema) -> tuple[bool, list[str] | None]:
+    """Whether the operation's view checks scopes, and if so what the
+    operation needs of a token restricted by scope (None: it may not make it)."""
+    view = auto_schema.view
+    if not any(isinstance(p, HasRequiredScopes) for p in view.get_permissions()):
+        return False, None
+    try:
+        required = required_scopes_of(view, view.request)
+    except ImproperlyConfigured as error:
+        warn(str(error))
+        return False, None
+    return True, required_for(required, auto_schema.method)
+
+
+def scopes_sentence(required: list[str] | None) -> str | None:
+    """What an operation's description says about scopes, given what it
+    needs of a token restricted by scope (None: such a token may not make it);
+    nothing when it needs no scope."""
+    if required is None:
+        return "Scopes: a token restricted by scope may not make this request."
+    if not required:
+        return None
+    names = " and ".join(f"`{name}`" for name in required)
+    return f"Scopes: a token restricted by scope needs {names}."
 
 
 class SessionScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
@@ -101,6 +165,32 @@ class TokenTypeFieldExtension(OpenApiSerializerFieldExtension):  # type: ignore[
         }
 
 
+class ScopeNameFieldExtension(OpenApiSerializerFieldExtension):  # type: ignore[no-untyped-call]
+    target_class = "django_pat.serializers.ScopeNameField"
+
+    def get_name(self) -> str:
+        return "PersonalAccessTokenScope"
+
+    def map_serializer_field(self, auto_schema: AutoSchema, direction: Any) -> dict[str, Any]:
+        described = "; ".join(
+            f"`{name}`: {description.rstrip('.')}"
+            for name, description in pat_settings.scopes.items()
+        )
+        return {
+            "type": "string",
+            "enum": list(pat_settings.scopes),
+            "description": f"A scope: what a token may reach. {described}.",
+        }
+
+
+class ScopeListFieldExtension(OpenApiSerializerFieldExtension):  # type: ignore[no-untyped-call]
+    target_class = "django_pat.serializers.ScopeListField"
+
+    def map_serializer_field(self, auto_schema: AutoSchema, direction: Any) -> dict[str, Any]:
+        items = auto_schema._map_serializer_field(self.target.child, direction)  # type: ignore[no-untyped-call]
+        return {"type": "array", "items": items, "uniqueItems": True}
+
+
 class _NamedSerializer(OpenApiSerializerExtension):  # type: ignore[no-untyped-call]
     component_name: str
 
@@ -136,6 +226,9 @@ class ProvisionRequestSchema(_NamedSerializer):  # type: ignore[no-untyped-call]
         for field in properties.values():
             field.pop("default", None)
         _append(properties["type"], f"The configured default: `{pat_settings.default_type.name}`.")
+        default_scopes = pat_settings.default_scopes
+        shown = "null" if default_scopes is None else json.dumps(default_scopes)
+        _append(properties["scopes"], f"The configured default: `{shown}`.")
         types = pat_settings.types.values()
         lifetimes = "; ".join(f"`{t.name}`: {_lifetimes(t)}" for t in types)
         _append(properties["expireAt"], f"Lifetimes by type: {lifetimes}.")
@@ -181,6 +274,7 @@ COMPONENT_NAMES = [
     ErrorSchema.component_name,
     ProvisionRequestSchema.component_name,
     RevokeResponseSchema.component_name,
+    "PersonalAccessTokenScope",
 ]
 
 
@@ -207,10 +301,22 @@ def postprocess_schema(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
 
     It declares, in the top-level ``tags``, the tags of the app's operations
     that the project has not declared itself, with their descriptions (linters
-    want every tag declared), and moves the bearer scheme to the front of the
+    want every tag declared); moves the bearer scheme to the front of the
     security schemes, so that the first box of Swagger UI's "Authorize" dialog
-    takes a personal access token.
+    takes a personal access token; and ends the description of each operation
+    whose view checks scopes (:class:`~django_pat.permissions.HasRequiredScopes`)
+    with the scopes it needs, unless the description says so already.
     """
+    generator = kwargs.get("generator")
+    needs = _scopes_by_operation.get(generator.registry, {}) if generator is not None else {}
+    for item in result.get("paths", {}).values():
+        for operation in item.values():
+            if not isinstance(operation, dict) or operation.get("operationId") not in needs:
+                continue
+            sentence = scopes_sentence(needs[operation["operationId"]])
+            description = operation.get("description", "")
+            if sentence and sentence not in description:
+                operation["description"] = f"{description}\n\n{sentence}".lstrip()
     used = {
         tag
         for item in result.get("paths", {}).values()

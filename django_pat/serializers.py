@@ -81,6 +81,43 @@ class TokenTypeField(serializers.ChoiceField):
         return data
 
 
+class ScopeNameField(serializers.CharField):
+    """One scope name; in the schema, the enum ``PersonalAccessTokenScope``
+    of the configured scopes."""
+
+
+class ScopeListField(serializers.ListField):
+    """A token's scopes: an array of scope names, or null (not restricted by scope).
+
+    As input, only the JSON shape is checked here (an array of strings, or
+    null); which names are allowed is ``provision()``'s rule.
+    """
+
+    default_error_messages = {
+        "not_a_list": "Must be an array of scope names or null, not {kind} ({value}).",
+        "not_a_name": "Entry {index} is {kind} ({value}), not a scope name.",
+    }
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(child=ScopeNameField(), **kwargs)
+
+    def to_internal_value(self, data: Any) -> list[Any]:
+        if not isinstance(data, list):
+            self.fail("not_a_list", kind=_json_kind(data), value=_shorten(json.dumps(data)))
+        for index, entry in enumerate(data):
+            if not isinstance(entry, str):
+                self.fail(
+                    "not_a_name",
+                    index=index,
+                    kind=_json_kind(entry),
+                    value=_shorten(json.dumps(entry)),
+                )
+        return list(data)
+
+    def to_representation(self, data: Any) -> list[str]:
+        return list(data)
+
+
 def _shorten(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -165,6 +202,12 @@ class PersonalAccessTokenSerializer(serializers.Serializer[PersonalAccessToken])
         label="Display prefix",
         help_text="The non-secret start of the token, to recognise it by.",
     )
+    scopes = ScopeListField(
+        read_only=True,
+        allow_null=True,
+        help_text="What the token may reach: its scopes, sorted. Null: not restricted by "
+        "scope (everything its user may do, within its type); an empty array: no scope.",
+    )
 
     def get_ipRestriction(self, token: PersonalAccessToken) -> str | None:
         return token.ip_restriction or None
@@ -221,6 +264,14 @@ class ProvisionSerializer(serializers.Serializer[Any]):
         "now, or, when a token makes this request, that token's expiry if the type's "
         "maximum lifetime allows it. Null: never, only for a type without a maximum "
         "lifetime, and not when the token making this request expires.",
+    )
+    scopes = ScopeListField(
+        required=False,
+        allow_null=True,
+        help_text="What the token may reach: scope names, each once. Null: not restricted by "
+        "scope; an empty array: no scope. Left out: the configured default or, when a token "
+        "makes this request, that token's scopes. When the token making this request is "
+        "restricted by scope, a scope it lacks is a 400, and so is null.",
     )
 
     default_error_messages = {"not_object": "Expected a JSON object, not {kind}."}

@@ -58,6 +58,17 @@ class TokenSettingsView(LoginRequiredMixin, TemplateView):
                 for days in LIFETIME_CHOICES
                 if maximum is None or timedelta(days=days) <= maximum
             ],
+            # The form starts from the configured default: limited to these
+            # scopes, or (None) not restricted by scope.
+            default_scopes=pat_settings.default_scopes,
+            scopes=[
+                {
+                    "name": name,
+                    "description": description,
+                    "is_default": name in (pat_settings.default_scopes or ()),
+                }
+                for name, description in pat_settings.scopes.items()
+            ],
         )
         return context
 

@@ -9,6 +9,7 @@ field name -> message), and returns the clean value, or records why not;
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 from datetime import datetime
 from datetime import timezone as dt_timezone
 from typing import TYPE_CHECKING, Any
@@ -28,6 +29,7 @@ __all__ = [
     "clean_expire_at",
     "clean_ip_restriction",
     "clean_name",
+    "clean_scopes",
     "clean_type",
     "normalize_name",
 ]
@@ -211,3 +213,63 @@ def clean_expire_at(
             f"({rfc3339(parent_expiry)})."
         )
     return value
+
+
+# A message names at most this many bad entries: a 64 KB body holds thousands.
+_SCOPE_PROBLEMS_SHOWN = 5
+
+
+def clean_scopes(
+    value: object, parent: PersonalAccessToken | None, errors: dict[str, str]
+) -> list[str] | None:
+    """Sorted names, or None for "not restricted by scope". Every entry must
+    be a configured scope, listed once; under a parent, one the parent has."""
+    parent_scopes = parent.scopes if parent is not None else None
+    if value is DEFAULT:
+        if parent is not None:
+            return None if parent_scopes is None else list(parent_scopes)
+        default = pat_settings.default_scopes
+        return None if default is None else list(default)
+    if value is None:
+        if parent_scopes is not None:
+            errors["scopes"] = (
+                "A token not restricted by scope would reach more than the token used to "
+                f"make it, which has {_scope_names(parent_scopes) or 'no scope'} only."
+            )
+        return None
+    if not isinstance(value, list | tuple | set | frozenset):
+        errors["scopes"] = f"Scopes must be a list of scope names or null, not {_shown(value)}."
+        return None
+    known = pat_settings.scopes
+    problems = []
+    unknown = False
+    seen: set[str] = set()
+    for entry in value:
+        if not isinstance(entry, str):
+            problems.append(f"{_shown(entry)} is not a scope name (a string)")
+        elif entry in seen:
+            problems.append(f"{_shown(entry)} is listed twice")
+        elif entry not in known:
+            unknown = True
+            problems.append(f"{_shown(entry)} is not a scope")
+        elif parent_scopes is not None and entry not in parent_scopes:
+            problems.append(f"{entry!r} is not a scope of the token used to make it")
+        if isinstance(entry, str):
+            seen.add(entry)
+    if problems:
+        more = len(problems) - _SCOPE_PROBLEMS_SHOWN
+        shown = problems[:_SCOPE_PROBLEMS_SHOWN] + ([f"{more} more"] if more > 0 else [])
+        choose = f" (the scopes are {_scope_names(known)})" if unknown else ""
+        errors["scopes"] = f"{'; '.join(shown)}{choose}."
+        return None
+    return sorted(seen)
+
+
+def _scope_names(names: Iterable[str]) -> str:
+    return ", ".join(repr(name) for name in names)
+
+
+def _shown(value: object, limit: int = 40) -> str:
+    """``value`` for a message: its repr, cut short."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -23,9 +23,11 @@ from .authentication import PersonalAccessTokenAuthentication
 from .conf import pat_settings
 from .exceptions import exception_handler
 from .models import InactiveRequester, PersonalAccessToken, PersonalAccessTokenQuerySet
-from .openapi import TAG
+from .openapi import TAG, scopes_sentence
 from .pagination import LinkHeaderPagination
 from .parsers import JSONParser
+from .permissions import HasRequiredScopes
+from .scopes import READ, WRITE
 from .serializers import (
     ErrorSerializer,
     PersonalAccessTokenSerializer,
@@ -48,7 +50,9 @@ _BOOLEANS = {"true": True, "false": False}
 _ERROR_MEANINGS = {
     400: "Bad Request",
     401: "Not authenticated, or an invalid, expired or revoked token",
-    403: "Not allowed: token used from another address or beyond its type; missing CSRF token",
+    403: "Not allowed: token used from another address, beyond its type or without a scope "
+    'the request needs (with `WWW-Authenticate: Bearer error="insufficient_scope"`); '
+    "missing CSRF token",
     404: "Not Found",
     429: "Throttled",
     500: "Internal Server Error",
@@ -112,7 +116,7 @@ class PersonalAccessTokenViewSet(viewsets.GenericViewSet[PersonalAccessToken]):
 
     serializer_class: type[serializers.BaseSerializer[Any]] = PersonalAccessTokenSerializer
     provision_serializer_class: type[ProvisionSerializer] = ProvisionSerializer
-    permission_classes = (IsAuthenticated,)
+    permission_classes = (IsAuthenticated, HasRequiredScopes)
     parser_classes = (JSONParser,)
     renderer_classes = (JSONRenderer,)
     throttle_classes = (OptionalScopedRateThrottle,)
@@ -123,6 +127,14 @@ class PersonalAccessTokenViewSet(viewsets.GenericViewSet[PersonalAccessToken]):
     # The URL's token id (a UUID, by the route's converter: a malformed id
     # never reaches the view) names the primary key.
     lookup_url_kwarg = "token_id"
+    # For a token restricted by scope (django_pat.permissions). OPTIONS
+    # describes the endpoints, and shows POST's fields only to who may POST.
+    required_scopes = {
+        "GET": [READ],
+        "POST": [WRITE],
+        "DELETE": [WRITE],
+        "OPTIONS": [],
+    }
 
     def get_serializer_class(self) -> type[serializers.BaseSerializer[Any]]:
         # OPTIONS describes a POST by its request body, not by the response.
@@ -218,7 +230,8 @@ class PersonalAccessTokenViewSet(viewsets.GenericViewSet[PersonalAccessToken]):
         summary="List personal access tokens for your account",
         description="Your tokens, newest first, revoked and expired ones included "
         "(with `active: false`). The body is always a JSON array; `limit` and `offset` "
-        "page it, with the paging in the `Link` and `X-Total-Count` headers.",
+        "page it, with the paging in the `Link` and `X-Total-Count` headers."
+        f"\n\n{scopes_sentence(required_scopes['GET'])}",
         tags=[TAG],
         parameters=_LIST_PARAMETERS,
         responses={
@@ -240,7 +253,8 @@ class PersonalAccessTokenViewSet(viewsets.GenericViewSet[PersonalAccessToken]):
         "secret `token` ever appears: store it now. Send only the fields you choose: the "
         "server fills in the rest (their descriptions say how). When a token authenticates "
         "this request, the new token may not outlive it, allow more addresses or more "
-        "methods.",
+        "methods, or have a scope it lacks."
+        f"\n\n{scopes_sentence(required_scopes['POST'])}",
         tags=[TAG],
         request=ProvisionSerializer,
         examples=[
@@ -282,7 +296,8 @@ class PersonalAccessTokenViewSet(viewsets.GenericViewSet[PersonalAccessToken]):
         operation_id="get_personal_access_token",
         summary="Get a personal access token",
         description="One of your tokens, with `token` null. Another user's token, an "
-        "unknown id and a malformed one are a 404.",
+        "unknown id and a malformed one are a 404."
+        f"\n\n{scopes_sentence(required_scopes['GET'])}",
         tags=[TAG],
         parameters=[_TOKEN_ID],
         responses={
@@ -298,7 +313,8 @@ class PersonalAccessTokenViewSet(viewsets.GenericViewSet[PersonalAccessToken]):
         summary="Revoke a personal access token",
         description="The token stops working at once and stays in the list with "
         "`active: false`. Revoking it again answers 200 again. Another user's token, an "
-        "unknown id and a malformed one are a 404.",
+        "unknown id and a malformed one are a 404."
+        f"\n\n{scopes_sentence(required_scopes['DELETE'])}",
         tags=[TAG],
         parameters=[_TOKEN_ID],
         responses={

@@ -25,7 +25,7 @@ def token_was_provisioned(
 ) -> None:
     logger.info(
         "token provisioned: id=%s prefix=%s user=%s name=%r type=%s ip_restriction=%s "
-        "expires=%s made_by_token=%s",
+        "expires=%s made_by_token=%s scopes=%s",
         token.pk,
         token.display_prefix,
         token.user.get_username(),
@@ -34,6 +34,7 @@ def token_was_provisioned(
         token.ip_restriction or "any",
         token.expire_at.isoformat() if token.expire_at else "never",
         parent.pk if parent is not None else "-",
+        "any" if token.scopes is None else ",".join(token.scopes) or "none",
     )
 
 

@@ -157,6 +157,8 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "django_pat.openapi.postprocess_schema",
     ],
+    # The site's own tag (django-pat's hook declares the app's).
+    "TAGS": [{"name": "profile", "description": "Your profile on this site."}],
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -167,7 +169,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_SETTINGS": {"validatorUrl": None},
 }
 
-DJANGO_PAT: dict[str, object] = {}
+DJANGO_PAT: dict[str, object] = {
+    # The site's own scopes, beside django-pat's tokens:read, tokens:write and
+    # tokens:rotate: what /api/profile (views.ProfileView) asks of a token
+    # restricted by scope.
+    "SCOPES": {
+        "profile:read": "Read your profile: username, email address and name.",
+        "profile:write": "Change the name on your profile.",
+    },
+}
 
 LOGGING = {
     "version": 1,

@@ -8,6 +8,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 from rest_framework.authentication import SessionAuthentication
 
+from django_pat.permissions import scopes_required
 from django_pat.views import PersonalAccessTokenViewSet
 
 
@@ -45,6 +46,27 @@ def backend_whoami(request: HttpRequest) -> JsonResponse:
     return _body(request, user)
 
 
+@scopes_required(["tokens:read"])
+def read_scoped(request: HttpRequest) -> JsonResponse:
+    return _body(request, request.user)
+
+
+@scopes_required(["tokens:read"])
+async def async_read_scoped(request: HttpRequest) -> JsonResponse:
+    return _body(request, await request.auser())
+
+
+@scopes_required({"GET": ["tokens:read"], "POST": ["tokens:read", "tokens:write"]})
+def scoped_by_method(request: HttpRequest) -> JsonResponse:
+    return _body(request, request.user)
+
+
+@scopes_required(["tokens:read"])
+@login_required
+def private_read_scoped(request: HttpRequest) -> JsonResponse:
+    return _body(request, request.user)
+
+
 class SessionOnlyViewSet(PersonalAccessTokenViewSet):
     """The endpoints in a project whose DRF knows only sessions, with the
     middleware putting the token's user on the request."""
@@ -58,5 +80,9 @@ urlpatterns = [
     path("async-whoami", async_whoami),
     path("private", private),
     path("backend-whoami", backend_whoami),
+    path("read-scoped", read_scoped),
+    path("async-read-scoped", async_read_scoped),
+    path("scoped-by-method", scoped_by_method),
+    path("private-read-scoped", private_read_scoped),
     path("api/", include("django_pat.urls")),
 ]

@@ -333,7 +333,10 @@ def test_the_keyword_names_the_scheme_the_class_reads(
     result = TokenKeyword().authenticate(request)
 
     assert (result is not None and result[1].pk == token[0].pk) is ours
-    assert TokenKeyword().authenticate_header(request) == 'Token realm="api"'
+    # The scheme it reads is the one its 401s name; a value under it counts as
+    # presented (RFC 6750's invalid_token, should a 401 follow).
+    header = 'Token realm="api"' + (', error="invalid_token"' if ours else "")
+    assert TokenKeyword().authenticate_header(request) == header
 
 
 # --- 403: a valid token used where or how it may not be -----------------------

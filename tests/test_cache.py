@@ -101,6 +101,25 @@ def test_hit_through_the_endpoint_costs_only_the_views_queries(
     assert [item["id"] for item in response.json()] == [str(token[0].pk)]
 
 
+def test_a_hit_carries_the_scopes_and_checking_them_costs_no_query(
+    make_token: MakeToken, client_for: Callable[[str], APIClient], django_assert_num_queries: Any
+) -> None:
+    _, secret = make_token(scopes=["tokens:read"])
+    client = client_for(secret)
+    client.get(LIST_URL)
+
+    with django_assert_num_queries(0):
+        _, found = authenticate(secret)
+    with django_assert_num_queries(0):  # refused from the cached entry alone
+        refused = client.post(LIST_URL, {"name": "child"}, format="json")
+    with django_assert_num_queries(1):  # the list itself
+        listed = client.get(LIST_URL)
+
+    assert found.scopes == ["tokens:read"]
+    assert refused.status_code == 403
+    assert listed.status_code == 200
+
+
 def test_a_hit_gives_the_token_and_user_the_database_has(make_token: MakeToken, user: User) -> None:
     token, secret = make_token(ip_restriction="192.0.2.0/24", type="read_only")
     authenticate(secret)

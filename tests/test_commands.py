@@ -137,6 +137,50 @@ def test_create_refuses_bad_input(user, arguments, message):
     assert not PersonalAccessToken.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("arguments", "scopes"),
+    [
+        ([], None),
+        (["--scope=tokens:write", "--scope", "tokens:read"], ["tokens:read", "tokens:write"]),
+        (["--scope=packages:read"], ["packages:read"]),
+        (["--no-scope"], []),
+        (["--unscoped"], None),
+    ],
+)
+@override_settings(DJANGO_PAT={"SCOPES": {"packages:read": "Download packages."}})
+def test_create_with_scopes(user, arguments, scopes):
+    _out, err = run("pat_create", "alice", "--name=ci", *arguments)
+
+    token = PersonalAccessToken.objects.get()
+    assert token.scopes == scopes
+    shown = "any" if scopes is None else ",".join(scopes) or "none"
+    assert f"scopes {shown}." in err
+
+
+@override_settings(DJANGO_PAT={"DEFAULT_SCOPES": ["tokens:read"]})
+@pytest.mark.parametrize(("arguments", "scopes"), [([], ["tokens:read"]), (["--unscoped"], None)])
+def test_create_takes_the_default_scopes_unless_told(user, arguments, scopes):
+    run("pat_create", "alice", "--name=ci", *arguments)
+
+    assert PersonalAccessToken.objects.get().scopes == scopes
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--scope=packages:read"], "--scope: 'packages:read' is not a scope (the scopes are"),
+        (["--scope=tokens:read", "--scope=tokens:read"], "--scope: 'tokens:read' is listed twice"),
+        (["--scope=tokens:read", "--no-scope"], "not allowed with"),
+        (["--no-scope", "--unscoped"], "not allowed with"),
+    ],
+)
+def test_create_refuses_bad_scopes(user, arguments, message):
+    with pytest.raises(CommandError, match=re.escape(message)):
+        run("pat_create", "alice", "--name=x", *arguments)
+
+    assert not PersonalAccessToken.objects.exists()
+
+
 def test_create_refuses_a_deactivated_user(user):
     user.is_active = False
     user.save()
@@ -201,6 +245,20 @@ def test_list_shows_every_token_without_secrets(user, other_user, make_token):
     for secret in (my_secret, their_secret):
         assert secret not in out
     assert mine.digest not in out
+
+
+def test_list_shows_the_scopes(user, make_token):
+    make_token(name="unscoped")
+    make_token(name="nothing", scopes=[])
+    make_token(name="some", scopes=["tokens:write", "tokens:read"])
+
+    out, _err = run("pat_list")
+
+    assert {row["NAME"]: row["SCOPES"] for row in table(out)} == {
+        "unscoped": "any",
+        "nothing": "none",
+        "some": "tokens:read,tokens:write",
+    }
 
 
 def test_list_of_one_user(user, other_user, make_token):
@@ -457,6 +515,20 @@ def test_list_columns_are_as_wide_as_their_longest_value(user, make_token):
     assert {row["TYPE"] for row in rows} == {"read_write"}
 
 
+def test_list_shows_scopes_in_csv_and_json_lines(user, make_token, settings):
+    settings.DJANGO_PAT = {"SCOPES": {"packages:read": "Read packages."}}
+    make_token(name="scoped", scopes=["tokens:read", "packages:read"])
+    make_token(name="none", scopes=[])
+
+    csv_out, _err = run("pat_list", "--format=csv")
+    json_out, _err = run("pat_list", "--format=jsonl")
+
+    records = {r["name"]: r["scopes"] for r in csv.DictReader(StringIO(csv_out))}
+    lines = {line["name"]: line["scopes"] for line in map(json.loads, json_out.splitlines())}
+    assert records == {"scoped": "packages:read,tokens:read", "none": "none"}
+    assert lines == {"scoped": ["packages:read", "tokens:read"], "none": []}
+
+
 def test_list_as_csv_and_json_lines(user, make_token):
     restricted, secret = make_token(name='say "hi", then go', ip_restriction="10.0.0.0/8")
     revoked, _ = make_token(name="gone")
@@ -483,6 +555,7 @@ def test_list_as_csv_and_json_lines(user, make_token):
             "expires",
             "last_used",
             "ip_restriction",
+            "scopes",
         ]
     )
     mine = lines[1]
@@ -494,6 +567,8 @@ def test_list_as_csv_and_json_lines(user, make_token):
     assert parse_rfc3339(mine["created"]) == restricted.created_at
     assert lines[0]["status"] == "revoked"
     assert lines[0]["ip_restriction"] is None
+    assert mine["scopes"] is None
+    assert records[1]["scopes"] == "any"
     for text in (csv_out, json_out):
         assert secret not in text
         assert restricted.digest not in text

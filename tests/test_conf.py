@@ -229,6 +229,23 @@ BAD_SETTINGS: list[tuple[str, Any, str]] = [
     ("revoke on password a string", {"REVOKE_ON_PASSWORD_CHANGE": "no"}, "REVOKE_ON_PASSWORD"),
     ("cache in process None", {"CACHE_IN_PROCESS": None}, "CACHE_IN_PROCESS"),
     ("cache in process 0", {"CACHE_IN_PROCESS": 0}, "CACHE_IN_PROCESS"),
+    ("scopes a list", {"SCOPES": ["packages:read"]}, "SCOPES'] must be a dict"),
+    ("scopes None", {"SCOPES": None}, "SCOPES'] must be a dict"),
+    ("scope upper case", {"SCOPES": {"Packages": "x"}}, "'Packages' must start with a letter"),
+    ("scope starts with digit", {"SCOPES": {"1pkg": "x"}}, "'1pkg' must start with a letter"),
+    ("scope with space", {"SCOPES": {"a b": "x"}}, "'a b' must start with a letter and hold"),
+    ("scope with slash", {"SCOPES": {"a/b": "x"}}, "'a/b' must start"),
+    ("scope empty", {"SCOPES": {"": "x"}}, "scope name '' is empty"),
+    ("scope too long", {"SCOPES": {"a" * 65: "x"}}, "65 characters long; at most 64"),
+    ("scope not a string", {"SCOPES": {1: "x"}}, "scope name 1 must be a string"),
+    ("scope the app's own", {"SCOPES": {"tokens:read": "x"}}, "one of the app's own scopes"),
+    ("scope description None", {"SCOPES": {"pkg": None}}, "['pkg'] must be a one-line"),
+    ("scope description blank", {"SCOPES": {"pkg": " "}}, "['pkg'] must be a one-line"),
+    ("scope description two lines", {"SCOPES": {"pkg": "Read.\nWrite."}}, "no line break"),
+    ("default scopes a string", {"DEFAULT_SCOPES": "tokens:read"}, "DEFAULT_SCOPES'] must be"),
+    ("default scopes numbers", {"DEFAULT_SCOPES": [1]}, "DEFAULT_SCOPES'] must be"),
+    ("default scope unknown", {"DEFAULT_SCOPES": ["pkg"]}, "names 'pkg', not among the scopes"),
+    ("default scope twice", {"DEFAULT_SCOPES": ["tokens:read"] * 2}, "'tokens:read' twice"),
 ]
 
 BAD_IDS = [case[0] for case in BAD_SETTINGS]
@@ -312,6 +329,10 @@ def test_every_bad_key_is_reported_at_once() -> None:
         {"REVOKE_ON_PASSWORD_CHANGE": False},
         {"CACHE_IN_PROCESS": False},
         {"TYPES": {"admin": {"methods": "*"}}, "DEFAULT_TYPE": "admin"},
+        {"SCOPES": {"packages:read": "Download packages.", "a" * 64: "Long."}},
+        {"DEFAULT_SCOPES": []},
+        {"DEFAULT_SCOPES": ["tokens:read"]},
+        {"SCOPES": {"pkg": "Packages."}, "DEFAULT_SCOPES": ("pkg", "tokens:rotate")},
         {"TYPES": {"read_write": {"methods": ("GET", "POST")}}},
         {
             "TYPES": {
@@ -479,3 +500,26 @@ def test_bad_settings_reach_manage_py_check_as_errors_not_a_traceback(tmp_path) 
     assert "django_pat.E001" in result.stderr
     assert "TOKEN_PREFIX" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# --- scopes ---------------------------------------------------------------------
+
+
+def test_the_apps_own_scopes_are_always_there(settings: Any) -> None:
+    assert list(pat_settings.scopes) == ["tokens:read", "tokens:write", "tokens:rotate"]
+    assert pat_settings.default_scopes is None
+
+    settings.DJANGO_PAT = {
+        "SCOPES": {"packages:write": "Publish.", "packages:read": "Download."},
+        "DEFAULT_SCOPES": ["packages:read", "tokens:read"],
+    }
+
+    assert list(pat_settings.scopes) == [
+        "tokens:read",
+        "tokens:write",
+        "tokens:rotate",
+        "packages:write",
+        "packages:read",
+    ]
+    assert pat_settings.scopes["packages:read"] == "Download."
+    assert pat_settings.default_scopes == ["packages:read", "tokens:read"]

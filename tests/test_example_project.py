@@ -295,6 +295,92 @@ def test_printed_token_provisions_and_revokes(browser, demo):
     assert browser.get("api/personal-access-tokens", **bearer(new["token"])).status == 401
 
 
+def provisioned(browser: Browser, secret: str, name: str, scopes) -> str:
+    """A new token of the demo user, made with ``secret``; its secret."""
+    body = json.dumps({"name": name, "scopes": scopes}).encode()
+    made = browser.request(
+        "POST",
+        "api/personal-access-tokens",
+        body,
+        bearer(secret, **{"Content-Type": "application/json"}),
+    )
+    assert made.status == 200, made.text
+    assert made.json()["scopes"] == (None if scopes is None else sorted(scopes))
+    return str(made.json()["token"])
+
+
+@pytest.mark.parametrize(
+    ("scopes", "read", "write", "lacking"),
+    [
+        (None, 200, 200, None),
+        (["profile:read"], 200, 403, "the scope 'profile:write'"),
+        (["profile:read", "profile:write"], 200, 200, None),
+        (["profile:write"], 403, 403, "the scope 'profile:read'"),
+        (
+            ["tokens:read", "tokens:write"],
+            403,
+            403,
+            "the scopes 'profile:read' and 'profile:write'",
+        ),
+    ],
+)
+def test_the_sites_own_endpoint_answers_by_scope(browser, demo, scopes, read, write, lacking):
+    secret = provisioned(browser, demo.token, f"profile {scopes}", scopes)
+    json_headers = bearer(secret, **{"Content-Type": "application/json"})
+
+    got = browser.get("api/profile", **bearer(secret))
+    changed = browser.request("PATCH", "api/profile", b'{"firstName": "Ada"}', json_headers)
+
+    assert (got.status, changed.status) == (read, write), (got.text, changed.text)
+    if read == 200:
+        assert got.json()["username"] == "demo"
+    if write == 200:
+        assert changed.json()["firstName"] == "Ada"
+    if lacking is not None:
+        refused = changed
+        assert refused.json() == {
+            "message": f"This token lacks {lacking}, which this request needs.",
+            "status": 403,
+        }
+        assert refused.headers["WWW-Authenticate"].startswith(
+            'Bearer error="insufficient_scope", scope="'
+        )
+
+
+def test_a_token_restricted_to_the_sites_scopes_cannot_provision(browser, demo):
+    reader = provisioned(browser, demo.token, "reader", ["profile:read"])
+
+    refused = browser.request(
+        "POST",
+        "api/personal-access-tokens",
+        json.dumps({"name": "wider"}).encode(),
+        bearer(reader, **{"Content-Type": "application/json"}),
+    )
+
+    assert refused.status == 403
+    assert refused.headers["WWW-Authenticate"] == (
+        'Bearer error="insufficient_scope", scope="tokens:write"'
+    )
+
+
+def test_schema_says_which_scopes_the_sites_endpoint_needs(schema):
+    profile = schema["paths"]["/api/profile"]
+
+    assert profile["get"]["description"].endswith(
+        "Scopes: a token restricted by scope needs `profile:read`."
+    )
+    assert profile["patch"]["description"].endswith(
+        "Scopes: a token restricted by scope needs `profile:read` and `profile:write`."
+    )
+    assert schema["components"]["schemas"]["PersonalAccessTokenScope"]["enum"] == [
+        "tokens:read",
+        "tokens:write",
+        "tokens:rotate",
+        "profile:read",
+        "profile:write",
+    ]
+
+
 def test_api_errors_are_json_with_debug_off(browser, demo):
     reply = browser.get("api/personal-access-tokens/a/b", **bearer(demo.token))
 
@@ -377,6 +463,9 @@ def test_schema_has_the_endpoints(schema):
         ("post", "/api/personal-access-tokens"),
         ("get", "/api/personal-access-tokens/{token_id}"),
         ("delete", "/api/personal-access-tokens/{token_id}"),
+        # The site's own endpoint, guarded by its own scopes.
+        ("get", "/api/profile"),
+        ("patch", "/api/profile"),
     }
 
 
@@ -409,7 +498,7 @@ def test_schema_documents_the_provisioning_request(schema):
     body = operation(schema, "post")["requestBody"]["content"]["application/json"]["schema"]
     request = schema["components"]["schemas"][body["$ref"].rsplit("/", 1)[1]]
 
-    assert set(request["properties"]) == {"name", "type", "ipRestriction", "expireAt"}
+    assert set(request["properties"]) == {"name", "type", "ipRestriction", "expireAt", "scopes"}
     assert request["required"] == ["name"]
 
 
@@ -468,11 +557,15 @@ def test_admin_static_files_are_served_with_debug_off(browser):
 # --- the audit log (example_project/audit.py) --------------------------------
 
 
+def demo_token_id(browser: Browser, demo: Demo) -> str:
+    listed = browser.get("api/personal-access-tokens", **bearer(demo.token)).json()
+    return next(token["id"] for token in listed if token["name"] == DEMO_TOKEN_NAME)
+
+
 def test_audit_log_records_token_events_without_secrets(browser, demo, site_dir):
     headers = bearer(demo.token, **{"Content-Type": "application/json"})
-    made = browser.request(
-        "POST", "api/personal-access-tokens", json.dumps({"name": "audited"}).encode(), headers
-    ).json()
+    body = json.dumps({"name": "audited", "scopes": ["profile:read", "tokens:read"]})
+    made = browser.request("POST", "api/personal-access-tokens", body.encode(), headers).json()
     browser.request("DELETE", f"api/personal-access-tokens/{made['id']}", None, headers)
     refused = browser.get("api/personal-access-tokens", **bearer(made["token"]))
     assert refused.status == 401
@@ -481,6 +574,7 @@ def test_audit_log_records_token_events_without_secrets(browser, demo, site_dir)
 
     prefix = made["displayPrefix"]
     assert f"token provisioned: id={made['id']} prefix={prefix} user=demo name='audited'" in log
+    assert f"made_by_token={demo_token_id(browser, demo)} scopes=profile:read,tokens:read" in log
     assert f"token revoked: id={made['id']} prefix={prefix} user=demo" in log
     assert (
         f"token refused: reason=revoked id={made['id']} prefix={prefix} ip=127.0.0.1 "

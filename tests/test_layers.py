@@ -17,15 +17,16 @@ PACKAGE = Path(__file__).resolve().parent.parent / "django_pat"
 
 # Lowest first. A module may import from its own layer and the ones before it.
 LAYERS: list[tuple[str, set[str]]] = [
-    ("pure core: no Django", {"tokens", "ip", "formats"}),
+    ("pure core: no Django", {"tokens", "ip", "formats", "scopes"}),
     ("settings", {"conf"}),
     ("errors and signals", {"exceptions", "signals"}),
-    ("the model", {"validation", "models"}),
+    ("the model", {"validation", "fields", "models"}),
     ("reading tokens", {"lookup", "client_ip", "cache_copy"}),
     ("cache mode", {"cache", "invalidation", "user_changes"}),
     ("the one decision", {"verification"}),
     ("doors", {"authentication", "middleware", "backends"}),
     ("API parts", {"serializers", "forms", "pagination", "parsers", "throttling", "converters"}),
+    ("API parts, scopes enforced", {"permissions"}),
     ("views, schema, admin, commands", {"views", "openapi", "ui", "admin", "management"}),
     ("wiring", {"urls", "urls_ui", "checks", "apps", "trigram"}),
 ]

@@ -242,7 +242,7 @@ def test_provisioning_request_component(schema):
 
     assert request["required"] == ["name"]
     assert request["additionalProperties"] is False
-    assert set(properties) == {"name", "type", "ipRestriction", "expireAt"}
+    assert set(properties) == {"name", "type", "ipRestriction", "expireAt", "scopes"}
     assert (properties["name"]["minLength"], properties["name"]["maxLength"]) == (1, 100)
     assert properties["ipRestriction"]["nullable"] is True
     assert "nullable" not in properties["expireAt"]  # a maximum lifetime applies
@@ -547,6 +547,7 @@ def test_options_labels_read_as_words(api):
         "type": "Type",
         "ipRestriction": "IP restriction",
         "expireAt": "Expires at",
+        "scopes": "Scopes",
     }
     for name, field in fields.items():
         assert field["help_text"].endswith("."), name
@@ -558,3 +559,111 @@ def test_a_blank_name_has_one_message(api, name):
 
     assert response.status_code == 400
     assert response.json()["errors"] == {"name": ["Name may not be blank."]}
+
+
+# --- scopes ---------------------------------------------------------------------
+
+PACKAGES = {"packages:read": "Download packages.", "packages:write": "Publish packages."}
+SCOPES_ARRAY = {
+    "type": "array",
+    "items": {"$ref": "#/components/schemas/PersonalAccessTokenScope"},
+    "uniqueItems": True,
+    "nullable": True,
+}
+
+
+def test_scopes_are_a_nullable_array_of_the_scope_enum(schema):
+    token = components(schema)["PersonalAccessToken"]["properties"]["scopes"]
+    request = components(schema)["PersonalAccessTokenProvisionRequest"]["properties"]["scopes"]
+
+    assert {key: token[key] for key in SCOPES_ARRAY} == SCOPES_ARRAY
+    assert token["readOnly"] is True
+    assert {key: request[key] for key in SCOPES_ARRAY} == SCOPES_ARRAY
+    assert request["description"].endswith("The configured default: `null`.")
+    assert "scopes" not in components(schema)["PersonalAccessTokenProvisionRequest"]["required"]
+
+
+def test_the_scope_enum_is_the_apps_scopes_with_their_descriptions(schema):
+    scope = components(schema)["PersonalAccessTokenScope"]
+
+    assert scope["type"] == "string"
+    assert scope["enum"] == ["tokens:read", "tokens:write", "tokens:rotate"]
+    assert (
+        "`tokens:read`: List your personal access tokens and look one up;" in (scope["description"])
+    )
+
+
+@override_settings(DJANGO_PAT={"SCOPES": PACKAGES, "DEFAULT_SCOPES": ["packages:read"]})
+def test_the_scope_enum_follows_the_configured_scopes(tmp_path):
+    schema = generate(tmp_path)
+    scope = components(schema)["PersonalAccessTokenScope"]
+    request = components(schema)["PersonalAccessTokenProvisionRequest"]["properties"]["scopes"]
+
+    assert scope["enum"] == [
+        "tokens:read",
+        "tokens:write",
+        "tokens:rotate",
+        "packages:read",
+        "packages:write",
+    ]
+    assert "`packages:write`: Publish packages." in scope["description"]
+    assert request["description"].endswith('The configured default: `["packages:read"]`.')
+
+
+# What the endpoints need of a token restricted by scope, as the API enforces it
+# (tests/test_permissions.py): the schema must say the same.
+NEEDS = {
+    ("get", False): "tokens:read",
+    ("post", False): "tokens:write",
+    ("get", True): "tokens:read",
+    ("delete", True): "tokens:write",
+}
+
+
+@pytest.mark.parametrize(("method_detail", "needed"), list(NEEDS.items()))
+def test_each_operation_says_which_scope_it_needs(schema, method_detail, needed):
+    described = operation(schema, *method_detail)
+
+    assert described["description"].endswith(
+        f"\n\nScopes: a token restricted by scope needs `{needed}`."
+    )
+    # OpenAPI 3.0 allows scopes in a requirement only for OAuth2 and OpenID Connect.
+    assert {"personalAccessToken": []} in described["security"]
+
+
+@pytest.mark.parametrize(("method_detail", "needed"), list(NEEDS.items()))
+def test_with_openapi_3_1_the_security_requirement_lists_the_scopes(
+    tmp_path, method_detail, needed
+):
+    schema = generate(tmp_path, OAS_VERSION="3.1.0")
+    described = operation(schema, *method_detail)
+
+    assert schema["openapi"] == "3.1.0"
+    assert described["security"] == [{"personalAccessToken": [needed]}, {"cookieAuth": []}]
+    token = components(schema)["PersonalAccessToken"]["properties"]["scopes"]
+    assert token["type"] == ["array", "null"]
+
+
+@override_settings(ROOT_URLCONF="tests.scoped_views", DJANGO_PAT={"SCOPES": PACKAGES})
+@pytest.mark.parametrize("version", ["3.0.3", "3.1.0"])
+def test_hook_says_which_scopes_a_projects_own_operations_need(tmp_path, version):
+    schema = generate(tmp_path, POSTPROCESSING_HOOKS=HOOKS, OAS_VERSION=version)
+    paths = schema["paths"]
+
+    expected = {
+        ("/packages", "get"): ["packages:read"],
+        ("/packages", "post"): ["packages:read", "packages:write"],
+        ("/download", "get"): ["packages:read"],
+    }
+    for (path, method), needed in expected.items():
+        described = paths[path][method]
+        names = " and ".join(f"`{name}`" for name in needed)
+        assert described["description"].endswith(
+            f"Scopes: a token restricted by scope needs {names}."
+        ), (path, method)
+        bearer = next(r for r in described["security"] if "personalAccessToken" in r)
+        assert bearer["personalAccessToken"] == (needed if version == "3.1.0" else [])
+    # The app's own operations say it once, hook or not.
+    for _, _, described in operations(schema):
+        assert described.get("description", "").count("Scopes:") <= 1
+    assert "/misconfigured" not in paths

@@ -106,3 +106,43 @@ def test_templates_can_be_overridden_the_django_way(page_client: Client, tmp_pat
         html = page_client.get(PAGE).content.decode()
     assert "id='project-chrome'" in html
     assert 'id="pat-app"' in html
+
+
+def scope_boxes(html: str) -> list[tuple[str, bool]]:
+    """Each scope's checkbox on the page: its value, and whether it is ticked."""
+    found = re.findall(
+        r'<input id="pat-scope-\d+" name="scopes" type="checkbox" value="([^"]+)"( checked)?', html
+    )
+    return [(name, bool(checked)) for name, checked in found]
+
+
+def test_page_offers_every_scope_with_its_description(page_client: Client) -> None:
+    html = page_client.get(PAGE).content.decode()
+
+    assert scope_boxes(html) == [
+        ("tokens:read", False),
+        ("tokens:write", False),
+        ("tokens:rotate", False),
+    ]
+    assert "List your personal access tokens and look one up." in html
+    assert re.search(
+        r'id="pat-scopes-all" name="scopes_mode" type="radio" value="all" checked', html
+    )
+    assert ">Scopes</th>" in html
+
+
+@override_settings(
+    DJANGO_PAT={
+        "SCOPES": {"packages:read": "Download <packages>."},
+        "DEFAULT_SCOPES": ["packages:read"],
+    }
+)
+def test_page_starts_from_the_default_scopes(page_client: Client) -> None:
+    html = page_client.get(PAGE).content.decode()
+
+    assert ("packages:read", True) in scope_boxes(html)
+    assert ("tokens:read", False) in scope_boxes(html)
+    assert "Download &lt;packages&gt;." in html
+    assert re.search(
+        r'id="pat-scopes-some" name="scopes_mode" type="radio" value="some" checked', html
+    )

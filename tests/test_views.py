@@ -31,6 +31,8 @@ CONTRACT_FIELDS = {
     "lastUsedAt",
     "subject",
     "token",
+    # 9.1
+    "scopes",
 }
 RFC3339_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z")
 TOKEN_TEXT = re.compile(r"pat_[0-9A-Za-z]{38}")
@@ -1254,7 +1256,13 @@ def test_options_describes_the_provisioning_request(api):
 
     assert response.status_code == 200
     body = response.json()
-    assert set(body["actions"]["POST"]) == {"name", "type", "ipRestriction", "expireAt"}
+    assert set(body["actions"]["POST"]) == {
+        "name",
+        "type",
+        "ipRestriction",
+        "expireAt",
+        "scopes",
+    }
     assert ":meth:" not in body["description"]
 
 

@@ -14,6 +14,7 @@ from django.utils.safestring import mark_safe
 from django.utils.timesince import timesince, timeuntil
 from django.utils.timezone import localtime
 
+from ..conf import pat_settings
 from ..models import PersonalAccessToken
 
 __all__ = ["STATUS_LABELS", "TokenDisplay", "breakable"]
@@ -101,14 +102,42 @@ class TokenDisplay:
 
     @admin.display(description="access")
     def access(self, token: PersonalAccessToken) -> str:
-        """What the token may do (its type), and from where (its IP restriction)."""
+        """What the token may do (its type), from where (its IP restriction),
+        and what it may reach (its scopes)."""
         where: str
         if token.ip_restriction:
             networks = token.ip_restriction.split(",")
             where = format_html_join(", ", "{}", ((breakable(n, ":"),) for n in networks))
         else:
             where = "any address"
-        return format_html('{}<span class="pat-from">from {}</span>', token.type, where)
+        return format_html(
+            '{}<span class="pat-from">from {}</span><span class="pat-scopes">{}</span>',
+            token.type,
+            where,
+            self._scopes_in_access(token),
+        )
+
+    def _scopes_in_access(self, token: PersonalAccessToken) -> str:
+        if token.scopes is None:
+            return "any scope"
+        return self.scopes_display(token) if token.scopes else "no scope"
+
+    @admin.display(description="scopes")
+    def scopes_display(self, token: PersonalAccessToken) -> str:
+        """Each scope, its description on hover; or that there is no restriction."""
+        if token.scopes is None:
+            return muted("not restricted")
+        if not token.scopes:
+            return muted("none")
+        described = pat_settings.scopes
+        return format_html_join(
+            " ",
+            '<code class="pat-scope" title="{}">{}</code>',
+            (
+                (described.get(name, "No longer a configured scope."), breakable(name, ":"))
+                for name in token.scopes
+            ),
+        )
 
 
 def breakable(text: str, after: str) -> str:

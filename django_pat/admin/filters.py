@@ -40,6 +40,7 @@ __all__ = [
     "ExpiryFilter",
     "LastUsedFilter",
     "OwnerFilter",
+    "ScopeFilter",
     "StatusFilter",
     "TypeFilter",
 ]
@@ -278,3 +279,35 @@ class OwnerFilter(ConditionFilter):
                 with contextlib.suppress(ValidationError, ValueError, TypeError):
                     self._cached_owner = users.filter(pk=self.value()).first()
         return self._cached_owner
+
+
+class ScopeFilter(ConditionFilter):
+    """Tokens not restricted by scope, restricted to none, or having a scope."""
+
+    title = "scope"
+    parameter_name = "scope"
+    # Not scope names: a name starts with a letter, these with a dash.
+    UNRESTRICTED = "-any"
+    NONE = "-none"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [
+            (self.UNRESTRICTED, "Not restricted by scope"),
+            (self.NONE, "No scope at all"),
+            *((name, name) for name in pat_settings.scopes),
+        ]
+
+    def conditions(self, now: datetime) -> dict[str, Q]:
+        return {
+            self.UNRESTRICTED: Q(scopes__isnull=True),
+            self.NONE: Q(scopes=[]),
+            **{name: Q(scopes__has_scope=name) for name in pat_settings.scopes},
+        }
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        if not value:
+            return queryset
+        # A name no longer configured still finds the tokens that have it.
+        condition = self.conditions(timezone.now()).get(value, Q(scopes__has_scope=value))
+        return queryset.filter(condition)

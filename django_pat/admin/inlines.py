@@ -72,6 +72,7 @@ class PersonalAccessTokenInline(TokenDisplay, TokenInlineBase):
         "expires",
         "last_used",
         "ip_restriction_display",
+        "scopes_display",
     )
 
     class Media:

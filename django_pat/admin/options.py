@@ -31,6 +31,7 @@ from .filters import (
     ExpiryFilter,
     LastUsedFilter,
     OwnerFilter,
+    ScopeFilter,
     StatusFilter,
     TypeFilter,
 )
@@ -73,6 +74,7 @@ class PersonalAccessTokenAdmin(TokenDisplay, TokenAdminBase):
         ExpiryFilter,
         LastUsedFilter,
         OwnerFilter,
+        ScopeFilter,
     )
     search_help_text = (
         "Search by the owner's username or email, the token's name or its display prefix. "
@@ -91,7 +93,7 @@ class PersonalAccessTokenAdmin(TokenDisplay, TokenAdminBase):
     revoke_limit = 1000
     # A token's page: every field read-only, never the digest.
     _about = ("name", "owner_link", "status_badge", "type", "display_prefix", "id")
-    _limits = ("ip_restriction_display", "expires_exactly")
+    _limits = ("ip_restriction_display", "expires_exactly", "scopes_display")
     _activity = ("created_exactly", "last_used_exactly", "revoked_exactly")
     fieldsets = (
         (None, {"fields": _about}),
@@ -105,6 +107,7 @@ class PersonalAccessTokenAdmin(TokenDisplay, TokenAdminBase):
     add_fieldsets = (
         (None, {"fields": ("user", "name", "type")}),
         ("Limits", {"fields": ("ip_restriction", "expire_at", "never_expires")}),
+        ("Scopes", {"fields": ("limit_scopes", "scopes")}),
     )
     add_form_template = "admin/django_pat/personalaccesstoken/provision_form.html"
     # The picker for the owner on the provisioning form; autocomplete is used

@@ -48,12 +48,12 @@ def test_the_list_shows_each_token_with_its_owner_type_status_and_dates(
     assert cells(html, used) == {
         "owner": "alice",
         "name_and_prefix": f"used {used.display_prefix}",
-        "access": "read_write from 10.0.0.0/8",
+        "access": "read_write from 10.0.0.0/8 any scope",
         "status_and_expiry": "active expires in 2 months",
         "created": used.created_at.strftime("%Y-%m-%d"),
         "last_used": "just now",
     }
-    assert cells(html, states["fresh"])["access"] == "read_only from any address"
+    assert cells(html, states["fresh"])["access"] == "read_only from any address any scope"
     assert cells(html, states["revoked"])["status_and_expiry"] == "revoked revoked just now"
     assert cells(html, states["expired"])["status_and_expiry"] == "expired expired 1 day ago"
     assert cells(html, states["never"])["status_and_expiry"] == "active never expires"

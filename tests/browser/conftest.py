@@ -102,9 +102,15 @@ def demo_tokens() -> None:
         ("ci-bot", "release pipeline", "read_write", "198.51.100.0/24", 40, 6 * DAY, None),
         ("carol", "terraform", "read_write", "", 1, None, None),
     ]
+    # Some restricted by scope, as a site's tokens would be.
+    scopes = {
+        "deploy from CI": ["tokens:read"],
+        "release pipeline": ["tokens:read", "tokens:write"],
+        "data export": [],
+    }
     for owner, name, type_, ip, age, used, state in rows:
         token, _ = PersonalAccessToken.objects.provision(
-            people[owner], name=name, type=type_, ip_restriction=ip
+            people[owner], name=name, type=type_, ip_restriction=ip, scopes=scopes.get(name)
         )
         created = now - timedelta(days=age, hours=age % 7)
         expire = created + timedelta(days=90)

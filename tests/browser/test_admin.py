@@ -54,6 +54,7 @@ def test_the_list_fits_a_1280_pixel_window_with_the_navigation_open(
         long_owner,
         name="nightly backup of the billing database",
         ip_restriction="2001:db8:1234:5678::/64,198.51.100.0/24,203.0.113.0/24",
+        scopes=["tokens:read", "tokens:rotate", "tokens:write"],
     )
     log_in(page, make_staff("root", superuser=True))
 
@@ -336,3 +337,43 @@ def test_provisioning_for_a_user_shows_the_secret_once_and_it_works(
     assert secret not in page.locator("html").inner_html()
     page.goto(CHANGELIST)
     assert secret not in page.content()
+
+
+def test_provisioning_with_scopes_chosen_by_their_descriptions(
+    page: Page,
+    live_server: LiveServer,
+    make_staff: MakeStaff,
+    user: User,
+    log_in: LogIn,
+) -> None:
+    log_in(page, make_staff("root", superuser=True))
+    page.goto(CHANGELIST + "add/")
+    page.locator(".field-user .select2-selection").click()
+    page.locator(".select2-search__field").fill("ali")
+    page.locator(".select2-results__option", has_text="alice").click()
+    page.get_by_label("Name").fill("lists tokens")
+
+    # Ticking a scope without "Limit to scopes" would make a token wider
+    # than what was ticked: the form says so instead.
+    read = page.get_by_label("tokens:read: List your personal access tokens and look one up.")
+    read.check()
+    page.get_by_role("button", name="Provision token").click()
+    expect(page.locator(".field-limit_scopes .errorlist")).to_contain_text("Tick 'Limit to scopes'")
+    assert not PersonalAccessToken.objects.exists()
+    expect(read).to_be_checked()
+    page.get_by_label("Limit to scopes").check()
+    page.get_by_role("button", name="Provision token").click()
+
+    secret = page.locator("#pat-secret").input_value()
+    token_obj = PersonalAccessToken.objects.get(name="lists tokens")
+    assert token_obj.scopes == ["tokens:read"]
+    assert api_status(live_server, secret) == 200
+    assert api_status(live_server, secret, method="POST") == 403  # needs tokens:write
+
+    page.get_by_role("link", name="Go to the token").click()
+    expect(page.locator(".field-scopes_display")).to_contain_text("tokens:read")
+    page.goto(CHANGELIST + "?scope=tokens:read")
+    expect(page.locator("#result_list tbody tr")).to_have_count(1)
+    expect(token_row(page, token_obj).locator(".field-access .pat-scopes")).to_have_text(
+        "tokens:read"
+    )

@@ -258,8 +258,9 @@ def test_screenshot_of_the_page(
         ("data export", "read_only", "", 120, 95 * day, "expired"),
         ("old backup script", "read_write", "", 200, 120 * day, "revoked"),
     ]
+    scopes = {"deploy from CI": ["tokens:read", "tokens:write"], "grafana dashboard": []}
     for name, type_, ip, age, used, state in rows:
-        token, _ = make_token(name=name, type=type_, ip_restriction=ip)
+        token, _ = make_token(name=name, type=type_, ip_restriction=ip, scopes=scopes.get(name))
         created = now - timedelta(days=age, hours=age % 7)
         PersonalAccessToken.objects.filter(pk=token.pk).update(
             created_at=created,
@@ -383,6 +384,7 @@ def test_a_phone_screen_needs_no_sideways_scrolling(
         "Expires",
         "Last used",
         "IP restriction",
+        "Scopes",
     ]
     tops = {}
     for column in headings:
@@ -574,3 +576,74 @@ def test_the_page_has_an_icon_that_loads(page: Page, user: User, log_in: LogIn) 
         }"""
     )
     assert size == [32, 32]
+
+
+PACKAGES = {"packages:read": "Download packages.", "packages:write": "Publish packages."}
+
+
+@override_settings(DJANGO_PAT={"SCOPES": PACKAGES})
+def test_scopes_are_ticked_with_their_descriptions_and_shown_in_the_list(
+    page: Page, user: User, log_in: LogIn, live_server: LiveServer
+) -> None:
+    log_in(page, user)
+    page.goto(PAGE)
+    read = page.get_by_label("packages:read")
+    expect(page.get_by_label(re.compile("^Not restricted"))).to_be_checked()
+    expect(read).to_be_disabled()
+    expect(read).to_have_accessible_description("Download packages.")
+
+    page.get_by_label("Only the scopes ticked here").check()
+    read.check()
+    page.get_by_label("tokens:write").check()
+    scoped = create_and_read_answer(page, "ci")
+    page.get_by_role("button", name="I have copied it").click()
+    # The form is ready for the next token as it first was.
+    expect(read).to_be_disabled()
+    expect(read).not_to_be_checked()
+    unrestricted = create_and_read_answer(page, "laptop")
+    page.get_by_role("button", name="I have copied it").click()
+    page.get_by_label("Only the scopes ticked here").check()
+    nothing = create_and_read_answer(page, "nothing")
+
+    assert scoped["scopes"] == ["packages:read", "tokens:write"]
+    assert unrestricted["scopes"] is None
+    assert nothing["scopes"] == []
+    expect(cell(page, "ci", "Scopes")).to_have_text("packages:read, tokens:write")
+    expect(cell(page, "ci", "Scopes").locator(".pat-scope")).to_have_text(
+        ["packages:read,", "tokens:write"]
+    )
+    expect(cell(page, "laptop", "Scopes")).to_have_text("Any scope")
+    expect(cell(page, "nothing", "Scopes")).to_have_text("No scope")
+    # What the API then lets each token do: listing needs tokens:read.
+    assert api_status(live_server, scoped["token"]) == 403
+    assert api_status(live_server, unrestricted["token"]) == 200
+
+
+@override_settings(DJANGO_PAT={"SCOPES": PACKAGES, "DEFAULT_SCOPES": ["packages:read"]})
+def test_the_form_starts_from_the_default_scopes(page: Page, user: User, log_in: LogIn) -> None:
+    log_in(page, user)
+    page.goto(PAGE)
+
+    expect(page.get_by_label("Only the scopes ticked here")).to_be_checked()
+    expect(page.get_by_label("packages:read")).to_be_checked()
+    expect(page.get_by_label("packages:write")).not_to_be_checked()
+    assert create_and_read_answer(page, "ci")["scopes"] == ["packages:read"]
+
+
+def test_a_scope_the_api_refuses_is_reported_next_to_the_scopes(
+    page: Page, user: User, log_in: LogIn
+) -> None:
+    with override_settings(DJANGO_PAT={"SCOPES": PACKAGES}):
+        log_in(page, user)
+        page.goto(PAGE)
+        page.get_by_label("Only the scopes ticked here").check()
+        page.get_by_label("packages:write").check()
+    # The site no longer has the scope the page offered when it was loaded.
+    answer = create_and_read_answer(page, "ci")
+
+    assert answer["status"] == 400
+    error = page.locator("#pat-scopes-error")
+    expect(error).to_be_visible()
+    expect(error).to_contain_text("'packages:write' is not a scope")
+    expect(page.get_by_label("tokens:read")).to_be_focused()
+    assert not PersonalAccessToken.objects.exists()

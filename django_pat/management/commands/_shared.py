@@ -47,3 +47,10 @@ def describe(token: PersonalAccessToken) -> str:
     """One line naming a token for a person: no secret, no digest."""
     owner = token.user.get_username()
     return f"{token.name!r} ({token.display_prefix}…, id {token.pk}) of {owner}"
+
+
+def describe_scopes(scopes: list[str] | None) -> str:
+    """A token's scopes in a table cell or a message."""
+    if scopes is None:
+        return "any"  # not restricted by scope
+    return ",".join(scopes) if scopes else "none"

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django_pat.formats import parse_rfc3339
 from django_pat.models import DEFAULT, PersonalAccessToken
 
-from ._shared import describe, get_user, when
+from ._shared import describe, describe_scopes, get_user, when
 
 # provision()'s argument names -> this command's options, for its errors.
 OPTION_NAMES = {
@@ -21,6 +21,7 @@ OPTION_NAMES = {
     "type": "--type",
     "ip_restriction": "--ip-restriction",
     "expire_at": "--expire-at",
+    "scopes": "--scope",
 }
 
 
@@ -73,6 +74,22 @@ class Command(BaseCommand):
             action="store_true",
             help="Never expire (refused while a maximum lifetime is configured).",
         )
+        scopes = parser.add_mutually_exclusive_group()
+        scopes.add_argument(
+            "--scope",
+            action="append",
+            dest="scopes",
+            metavar="SCOPE",
+            help="A scope the token has; repeat for more. Default: DEFAULT_SCOPES.",
+        )
+        scopes.add_argument(
+            "--no-scope", action="store_true", help="Restricted to no scope at all (scopes [])."
+        )
+        scopes.add_argument(
+            "--unscoped",
+            action="store_true",
+            help="Not restricted by scope (scopes null), whatever DEFAULT_SCOPES says.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         user = get_user(options["username"])
@@ -83,6 +100,13 @@ class Command(BaseCommand):
             expire_at = options["expire_at"]
         elif options["expires_in_days"] is not None:
             expire_at = timezone.now() + timedelta(days=options["expires_in_days"])
+        scopes: list[str] | None = DEFAULT
+        if options["no_scope"]:
+            scopes = []
+        elif options["unscoped"]:
+            scopes = None
+        elif options["scopes"] is not None:
+            scopes = options["scopes"]
         try:
             token, secret = PersonalAccessToken.objects.provision(
                 user,
@@ -90,13 +114,15 @@ class Command(BaseCommand):
                 type=options["type"],
                 ip_restriction=options["ip_restriction"] or DEFAULT,
                 expire_at=expire_at,
+                scopes=scopes,
             )
         except ValidationError as error:
             raise CommandError(_explain(error)) from None
         self.stderr.write(
             f"Provisioned {describe(token)}: type {token.type}, "
             f"IP restriction {token.ip_restriction or 'none'}, "
-            f"expires {when(token.expire_at, 'never')}. "
+            f"expires {when(token.expire_at, 'never')}, "
+            f"scopes {describe_scopes(token.scopes)}. "
             "The secret, on standard output, is shown this once; only its digest is stored."
         )
         self.stdout.write(secret)

@@ -24,7 +24,7 @@ from django_pat.conf import pat_settings
 from django_pat.formats import rfc3339
 from django_pat.models import PersonalAccessToken
 
-from ._shared import get_user, when
+from ._shared import describe_scopes, get_user, when
 
 # Heading -> the key of that column in --format csv and jsonl.
 COLUMNS = {
@@ -38,6 +38,7 @@ COLUMNS = {
     "EXPIRES": "expires",
     "LAST USED": "last_used",
     "IP RESTRICTION": "ip_restriction",
+    "SCOPES": "scopes",
 }
 # Rows read from the database at a time.
 CHUNK_SIZE = 2000
@@ -54,7 +55,8 @@ _FIXED_WIDTHS = {
 class Command(BaseCommand):
     help = (
         "List personal access tokens, of one user or of all, newest first: id, owner, name, "
-        "type, display prefix, status and times, as a table, CSV or JSON lines. Rows are "
+        "type, display prefix, status, times, IP restriction and scopes, as a table, CSV or "
+        "JSON lines. Rows are "
         "printed as they are read, in constant memory. Secrets are never stored, so never shown."
     )
 
@@ -72,7 +74,7 @@ class Command(BaseCommand):
             default="table",
             help="A table for people (the default); CSV with a header row, or one JSON "
             "object a line, for programs. Times are UTC; in CSV and JSON, empty or null "
-            "where there is none.",
+            "where there is none. Scopes: a list or null in JSON; in CSV as in the table.",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -105,7 +107,9 @@ class Command(BaseCommand):
             NAME=Max(Length("name")),
             TYPE=Max(Length("type")),
             PREFIX=Max(Length("display_prefix")),
+            IP_RESTRICTION=Max(Length("ip_restriction")),
         )
+        longest["IP RESTRICTION"] = max(longest.pop("IP_RESTRICTION") or 0, len("any"))
         if not longest.pop("count"):
             self.stderr.write("No tokens.")
             return
@@ -134,6 +138,7 @@ class Command(BaseCommand):
                         when(token.expire_at, "never"),
                         when(token.last_used_at, "never"),
                         token.ip_restriction or "any",
+                        describe_scopes(token.scopes),
                     )
                 )
             )
@@ -155,9 +160,13 @@ class Command(BaseCommand):
                 _iso(token.expire_at),
                 _iso(token.last_used_at),
                 token.ip_restriction or None,
+                token.scopes,
             )
             if format == "csv":
-                writer.writerow(["" if value is None else value for value in values])
+                # Scopes as in the table: names with commas, "any" (not
+                # restricted by scope) or "none" (no scope at all).
+                cells = (*values[:-1], describe_scopes(token.scopes))
+                writer.writerow(["" if value is None else value for value in cells])
             else:
                 record = dict(zip(keys, values, strict=True))
                 self.stdout.write(json.dumps(record, ensure_ascii=False))
@@ -181,6 +190,7 @@ def _read(tokens: QuerySet[PersonalAccessToken]) -> Iterator[PersonalAccessToken
             "expire_at",
             "last_used_at",
             "revoked_at",
+            "scopes",
             *user_fields,
         )
         .order_by("-created_at", "-id")

@@ -23,7 +23,9 @@
   const secretPanel = $("pat-secret");
   const secretValue = $("pat-secret-value");
   const confirmDialog = $("pat-confirm");
-  const FIELDS = ["name", "type", "expireAt", "ipRestriction"];
+  const FIELDS = ["name", "type", "expireAt", "ipRestriction", "scopes"];
+  const scopesSome = $("pat-scopes-some");
+  const scopeBoxes = Array.from(form.querySelectorAll('input[name="scopes"]'));
   const DAY = 24 * 60 * 60 * 1000;
 
   async function api(method, url, body) {
@@ -71,6 +73,7 @@
 
   function inputFor(field) {
     if (field === "expireAt") return expiry.value === "custom" ? expiryDate : expiry;
+    if (field === "scopes") return scopesSome.checked ? scopeBoxes[0] || scopesSome : scopesSome;
     return { name: $("pat-name"), type: typeSelect, ipRestriction: $("pat-ip") }[field];
   }
 
@@ -133,6 +136,38 @@
       return isNaN(end) ? expiryDate.value : end.toISOString();
     }
     return new Date(Date.now() + Number(choice) * DAY).toISOString();
+  }
+
+  // --- The scopes ----------------------------------------------------------
+
+  // Not restricted, or only the scopes ticked: the boxes count only then.
+  function syncScopes() {
+    for (const box of scopeBoxes) box.disabled = !scopesSome.checked;
+  }
+
+  function scopesFromForm() {
+    if (!scopesSome.checked) return null;
+    return scopeBoxes.filter((box) => box.checked).map((box) => box.value);
+  }
+
+  // One line per scope, which may wrap after a colon only: "packages:" then "read".
+  function scopesContent(token) {
+    // As the addresses beside them: "Any address", "Any scope".
+    if (token.scopes === null) return "Any scope";
+    if (!token.scopes.length) return "No scope";
+    const list = document.createDocumentFragment();
+    for (const [index, name] of token.scopes.entries()) {
+      const scope = document.createElement("span");
+      scope.className = "pat-scope";
+      for (const [part, piece] of name.split(/(?<=:)/).entries()) {
+        if (part) scope.append(document.createElement("wbr"));
+        scope.append(piece);
+      }
+      // Read as a list, one name after another, wherever the lines fall.
+      if (index < token.scopes.length - 1) scope.append(document.createTextNode(","));
+      list.append(scope, " ");
+    }
+    return list;
   }
 
   // --- The list ------------------------------------------------------------
@@ -221,6 +256,7 @@
       cell(token.expireAt ? timeElement(token.expireAt, (date) => dateFormat.format(date)) : "Never"),
       cell(token.lastUsedAt ? timeElement(token.lastUsedAt, sinceText) : "Never"),
       cell(ipRestriction || "Any address", "pat-cell-ip"),
+      cell(scopesContent(token), "pat-cell-scopes"),
       cell(actions, "pat-cell-actions"),
     );
     for (const [index, td] of Array.from(tr.cells).entries()) td.dataset.label = COLUMNS[index];
@@ -251,6 +287,7 @@
     if (ip) body.ipRestriction = ip;
     const expireAt = expireAtFromForm();
     if (expireAt !== undefined) body.expireAt = expireAt;
+    body.scopes = scopesFromForm();
     const submit = $("pat-create");
     submit.disabled = true;
     try {
@@ -262,6 +299,7 @@
       showSecret(result.data);
       form.reset();
       syncExpiryChoices();
+      syncScopes();
       await refresh(`Created “${result.data.name}”.`);
     } finally {
       submit.disabled = false;
@@ -320,6 +358,10 @@
     confirmDialog.showModal();
   }
 
+  for (const radio of form.querySelectorAll('input[name="scopes_mode"]')) {
+    radio.addEventListener("change", syncScopes);
+  }
+  syncScopes();
   typeSelect.addEventListener("change", syncExpiryChoices);
   expiry.addEventListener("change", syncExpiryChoices);
   syncExpiryChoices();
