@@ -80,7 +80,14 @@ class Outcome:
     statuses: Counter[tuple[str, int]] = field(default_factory=Counter)
     failures: list[str] = field(default_factory=list)
 
-    def check(self, operation: str, reply: Reply) -> Reply:
+    def check(self, operation: str, send: Callable[[], Reply]) -> Reply | None:
+        """Send one request; count its answer, or the connection error it met."""
+        try:
+            reply = send()
+        except OSError as error:  # urllib.error.URLError included
+            with self.lock:
+                self.failures.append(f"{operation}: connection error {error!r}")
+            return None
         with self.lock:
             self.statuses[operation, reply.status] += 1
             if reply.status != 200:
@@ -100,14 +107,16 @@ class Outcome:
 def round_of_requests(site: Browser, outcome: Outcome, **credentials: str) -> None:
     """List, provision, use and revoke a token, authenticated by ``credentials``."""
     json_body = {"Content-Type": "application/json", **credentials}
-    outcome.check("list", site.get(f"{API}?limit=20", **credentials))
+    outcome.check("list", lambda: site.get(f"{API}?limit=20", **credentials))
     body = json.dumps({"name": f"load {uuid.uuid4().hex[:12]}", "type": "read_only"})
-    made = outcome.check("provision", site.request("POST", API, body.encode(), json_body))
-    if made.status != 200:
+    made = outcome.check("provision", lambda: site.request("POST", API, body.encode(), json_body))
+    if made is None or made.status != 200:
         return
     child = made.json()
-    outcome.check("use", site.get(f"{API}/{child['id']}", **bearer(child["token"])))
-    outcome.check("revoke", site.request("DELETE", f"{API}/{child['id']}", headers=credentials))
+    outcome.check("use", lambda: site.get(f"{API}/{child['id']}", **bearer(child["token"])))
+    outcome.check(
+        "revoke", lambda: site.request("DELETE", f"{API}/{child['id']}", headers=credentials)
+    )
 
 
 def hammer(base: str, secrets: list[str], outcome: Outcome) -> None:
@@ -121,11 +130,7 @@ def hammer(base: str, secrets: list[str], outcome: Outcome) -> None:
 
     def client(site: Browser, credentials: Callable[[], dict[str, str]]) -> None:
         while not stop.is_set():
-            try:
-                round_of_requests(site, outcome, **credentials())
-            except OSError as error:  # urllib.error.URLError included
-                with outcome.lock:
-                    outcome.failures.append(f"connection error: {error!r}")
+            round_of_requests(site, outcome, **credentials())
 
     def session(site: Browser) -> Callable[[], dict[str, str]]:
         return lambda: {"X-CSRFToken": site.cookie("csrftoken") or ""}
@@ -154,7 +159,9 @@ def assert_bounded_and_served(
         f"{outcome.server_errors} 5xx; at most {count.peak} server connections "
         f"(pool size {database.pool_size}, {count.samples} samples)"
     )
-    assert outcome.failures == [], log.read_text(errors="replace")[-3000:]
+    assert outcome.failures == [], (
+        f"{outcome.failures[:10]}\n{log.read_text(errors='replace')[-3000:]}"
+    )
     assert outcome.server_errors == 0
     # Every client got through several rounds: the load was real.
     assert outcome.requests >= CLIENTS * 4
