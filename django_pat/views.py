@@ -7,13 +7,6 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_variables
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import (
-    OpenApiExample,
-    OpenApiParameter,
-    OpenApiResponse,
-    extend_schema,
-)
 from rest_framework import exceptions, serializers, viewsets
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import JSONRenderer
@@ -23,18 +16,16 @@ from .authentication import PersonalAccessTokenAuthentication
 from .conf import pat_settings
 from .exceptions import exception_handler
 from .models import InactiveRequester, PersonalAccessToken, PersonalAccessTokenQuerySet
-from .openapi import TAG
 from .pagination import LinkHeaderPagination
 from .parsers import JSONParser
 from .serializers import (
-    ErrorSerializer,
     PersonalAccessTokenSerializer,
     ProvisionSerializer,
-    RevokeResponseSerializer,
     django_errors_to_drf,
 )
 from .throttling import SCOPE, OptionalScopedRateThrottle
 from .verification import GENERIC_MESSAGE
+from .views_schema import token_viewset_schema
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -45,63 +36,8 @@ __all__ = ["PersonalAccessTokenViewSet"]
 
 _BOOLEANS = {"true": True, "false": False}
 
-_ERROR_MEANINGS = {
-    400: "Bad Request",
-    401: "Not authenticated, or an invalid, expired or revoked token",
-    403: "Not allowed: token used from another address or beyond its type; missing CSRF token",
-    404: "Not Found",
-    429: "Throttled",
-    500: "Internal Server Error",
-    503: "Service Unavailable: the database could not be reached, so the request was not "
-    "authenticated; try again after the Retry-After header's seconds",
-}
 
-
-def _errors(*codes: int) -> dict[int, OpenApiResponse]:
-    return {code: OpenApiResponse(ErrorSerializer, _ERROR_MEANINGS[code]) for code in codes}
-
-
-_TOKEN_ID = OpenApiParameter(
-    "token_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The token's id."
-)
-
-_LIST_PARAMETERS = [
-    OpenApiParameter(
-        "active", OpenApiTypes.BOOL, description="Only active, or only inactive, tokens."
-    ),
-    OpenApiParameter(
-        "type",
-        {"$ref": "#/components/schemas/PersonalAccessTokenType"},
-        description="Only tokens of this type.",
-    ),
-    OpenApiParameter(
-        LinkHeaderPagination.limit_query_param,
-        {"type": "integer", "minimum": 1, "maximum": LinkHeaderPagination.max_limit},
-        description=f"Page size, 1 to {LinkHeaderPagination.max_limit}. Without it, the whole "
-        "list; with it, the Link and X-Total-Count headers.",
-    ),
-    OpenApiParameter(
-        LinkHeaderPagination.offset_query_param,
-        {"type": "integer", "minimum": 0, "maximum": LinkHeaderPagination.max_offset},
-        description="How many tokens to skip; only with limit.",
-    ),
-    OpenApiParameter(
-        "Link",
-        OpenApiTypes.STR,
-        OpenApiParameter.HEADER,
-        response=[200],
-        description='With limit: the neighbouring pages (RFC 8288, rel="next" and rel="prev").',
-    ),
-    OpenApiParameter(
-        "X-Total-Count",
-        OpenApiTypes.INT,
-        OpenApiParameter.HEADER,
-        response=[200],
-        description="With limit: how many tokens match, on all pages.",
-    ),
-]
-
-
+@token_viewset_schema
 class PersonalAccessTokenViewSet(viewsets.GenericViewSet[PersonalAccessToken]):
     """Your personal access tokens: list, provision, look up and revoke them."""
 
@@ -213,19 +149,6 @@ class PersonalAccessTokenViewSet(viewsets.GenericViewSet[PersonalAccessToken]):
             raise exceptions.ValidationError(errors)
         return queryset
 
-    @extend_schema(
-        operation_id="list_personal_access_tokens",
-        summary="List personal access tokens for your account",
-        description="Your tokens, newest first, revoked and expired ones included "
-        "(with `active: false`). The body is always a JSON array; `limit` and `offset` "
-        "page it, with the paging in the `Link` and `X-Total-Count` headers.",
-        tags=[TAG],
-        parameters=_LIST_PARAMETERS,
-        responses={
-            200: OpenApiResponse(PersonalAccessTokenSerializer(many=True), "OK"),
-            **_errors(400, 401, 403, 404, 429, 500, 503),
-        },
-    )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
@@ -233,33 +156,6 @@ class PersonalAccessTokenViewSet(viewsets.GenericViewSet[PersonalAccessToken]):
             return self.get_paginated_response(self.get_serializer(page, many=True).data)
         return Response(self.get_serializer(queryset, many=True).data)
 
-    @extend_schema(
-        operation_id="provision_personal_access_token",
-        summary="Provision a personal access token",
-        description="Makes a token for your account. The response is the only place the "
-        "secret `token` ever appears: store it now. Send only the fields you choose: the "
-        "server fills in the rest (their descriptions say how). When a token authenticates "
-        "this request, the new token may not outlive it, allow more addresses or more "
-        "methods.",
-        tags=[TAG],
-        request=ProvisionSerializer,
-        examples=[
-            OpenApiExample(
-                "A read-only token for CI",
-                value={
-                    "name": "ci read-only",
-                    "type": "read_only",
-                    "ipRestriction": "192.0.2.0/24, 2001:db8::1",
-                },
-                request_only=True,
-            ),
-            OpenApiExample("Defaults for the rest", value={"name": "laptop"}, request_only=True),
-        ],
-        responses={
-            200: OpenApiResponse(PersonalAccessTokenSerializer, "OK"),
-            **_errors(400, 401, 403, 404, 429, 500, 503),
-        },
-    )
     @method_decorator(sensitive_variables("secret", "body"))
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         request_serializer = self.provision_serializer_class(
@@ -278,34 +174,9 @@ class PersonalAccessTokenViewSet(viewsets.GenericViewSet[PersonalAccessToken]):
         # The secret is in this response only: no cache may keep a copy.
         return Response(body, headers={"Cache-Control": "no-store"})
 
-    @extend_schema(
-        operation_id="get_personal_access_token",
-        summary="Get a personal access token",
-        description="One of your tokens, with `token` null. Another user's token, an "
-        "unknown id and a malformed one are a 404.",
-        tags=[TAG],
-        parameters=[_TOKEN_ID],
-        responses={
-            200: OpenApiResponse(PersonalAccessTokenSerializer, "OK"),
-            **_errors(400, 401, 403, 404, 429, 500, 503),
-        },
-    )
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return Response(self.get_serializer(self.get_object()).data)
 
-    @extend_schema(
-        operation_id="revoke_personal_access_token",
-        summary="Revoke a personal access token",
-        description="The token stops working at once and stays in the list with "
-        "`active: false`. Revoking it again answers 200 again. Another user's token, an "
-        "unknown id and a malformed one are a 404.",
-        tags=[TAG],
-        parameters=[_TOKEN_ID],
-        responses={
-            200: OpenApiResponse(RevokeResponseSerializer, "OK"),
-            **_errors(400, 401, 403, 404, 429, 500, 503),
-        },
-    )
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         self.get_object().revoke()
         return Response({"message": "Personal access token revoked.", "status": 200})
