@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from functools import cache
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import models, router, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -19,6 +17,7 @@ from . import tokens, validation
 from .conf import TokenType, pat_settings
 from .ip import IPRestriction, parse_stored
 from .signals import before_revoke, token_provisioned, token_revoked
+from .users import InactiveRequester, _user_model_has_is_active_field, user_can_authenticate
 from .validation import DEFAULT, NAME_MAX_LENGTH, normalize_name
 
 if TYPE_CHECKING:
@@ -33,37 +32,6 @@ __all__ = [
     "normalize_name",
     "user_can_authenticate",
 ]
-
-
-class InactiveRequester(ValidationError):
-    """The user, or the parent token, is not active (revoked, expired,
-    deactivated or deleted), perhaps only since the request began.
-
-    A ValidationError, so that the admin and the management commands show it
-    like any other refusal; the API answers it with its generic 401 instead,
-    as it would have answered the request a moment later."""
-
-
-def user_can_authenticate(user: Any) -> bool:
-    """Whether ``user`` may be authenticated by one of their tokens: the one
-    place that reads ``is_active``, as Django's ``ModelBackend`` does.
-
-    A user model without ``is_active`` has every user active. It must agree
-    with the queryset's :meth:`~PersonalAccessTokenQuerySet.active`, which
-    asks the database the same question.
-    """
-    return bool(getattr(user, "is_active", True))
-
-
-@cache
-def _user_model_has_is_active_field() -> bool:
-    # Custom user models may leave ``is_active`` a plain attribute (always
-    # True on AbstractBaseUser); only a real field can be filtered on.
-    try:
-        get_user_model()._meta.get_field("is_active")
-    except FieldDoesNotExist:
-        return False
-    return True
 
 
 class PersonalAccessTokenQuerySet(models.QuerySet["PersonalAccessToken"]):
