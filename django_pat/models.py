@@ -16,51 +16,23 @@ from django.views.decorators.debug import sensitive_variables
 from . import tokens, validation
 from .conf import TokenType, pat_settings
 from .ip import IPRestriction, parse_stored
+from .querysets import PersonalAccessTokenQuerySet
 from .signals import before_revoke, token_provisioned, token_revoked
 from .users import InactiveRequester, _user_model_has_is_active_field, user_can_authenticate
 from .validation import DEFAULT, NAME_MAX_LENGTH, normalize_name
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
-    from typing_extensions import Self
 
 __all__ = [
     "DEFAULT",
     "NAME_MAX_LENGTH",
     "InactiveRequester",
     "PersonalAccessToken",
+    "PersonalAccessTokenQuerySet",
     "normalize_name",
     "user_can_authenticate",
 ]
-
-
-class PersonalAccessTokenQuerySet(models.QuerySet["PersonalAccessToken"]):
-    """Names for the rules about which tokens count."""
-
-    def for_user(self, user: AbstractBaseUser) -> Self:
-        return self.filter(user_id=user.pk)
-
-    def active(self, now: datetime | None = None) -> Self:
-        """Tokens that authenticate: not revoked, not expired, user active."""
-        return self.filter(self._active_q(now or timezone.now()))
-
-    def inactive(self, now: datetime | None = None) -> Self:
-        """Tokens that no longer authenticate, for any reason."""
-        return self.exclude(self._active_q(now or timezone.now()))
-
-    def revoked(self) -> Self:
-        return self.filter(revoked_at__isnull=False)
-
-    def expired(self, now: datetime | None = None) -> Self:
-        """Tokens past their expiry that were not revoked first."""
-        return self.filter(revoked_at__isnull=True, expire_at__lte=now or timezone.now())
-
-    @staticmethod
-    def _active_q(now: datetime) -> Q:
-        q = Q(revoked_at__isnull=True) & (Q(expire_at__isnull=True) | Q(expire_at__gt=now))
-        if _user_model_has_is_active_field():
-            q &= Q(user__is_active=True)
-        return q
 
 
 class PersonalAccessTokenManager(

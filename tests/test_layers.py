@@ -20,7 +20,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("pure core: no Django", {"tokens", "ip", "formats"}),
     ("settings", {"conf"}),
     ("errors and signals", {"exceptions", "signals"}),
-    ("the model", {"users", "validation", "models"}),
+    ("the model", {"users", "querysets", "validation", "models"}),
     ("reading tokens", {"lookup", "client_ip", "cache_copy"}),
     ("cache mode", {"cache", "invalidation", "user_changes"}),
     ("the one decision", {"verification"}),
