@@ -88,7 +88,7 @@ class SessionScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-
 
 
 class TokenTypeFieldExtension(OpenApiSerializerFieldExtension):  # type: ignore[no-untyped-call]
-    target_class = "django_pat.serializers.TokenTypeField"
+    target_class = "django_pat.fields.TokenTypeField"
 
     def get_name(self) -> str:
         return "PersonalAccessTokenType"

@@ -25,7 +25,10 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("cache mode", {"cache", "invalidation", "user_changes"}),
     ("the one decision", {"verification"}),
     ("doors", {"authentication", "middleware", "backends"}),
-    ("API parts", {"serializers", "forms", "pagination", "parsers", "throttling", "converters"}),
+    (
+        "API parts",
+        {"fields", "serializers", "forms", "pagination", "parsers", "throttling", "converters"},
+    ),
     (
         "views, schema, admin, commands",
         {"views", "views_schema", "openapi", "ui", "admin", "management"},
