@@ -22,6 +22,7 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 
 from . import tokens
+from .conf_lifecycle import LIFECYCLE_DEFAULTS, Lifecycle, lifecycle_problems, lifecycle_values
 from .ip import Network, parse_network
 
 __all__ = ["DEFAULTS", "TokenType", "pat_settings", "problems"]
@@ -63,6 +64,8 @@ DEFAULTS: dict[str, Any] = {
     # then save()) revokes their tokens. False: tokens outlive password
     # changes, as on GitHub and GitLab.
     "REVOKE_ON_PASSWORD_CHANGE": False,
+    # Dormancy, expiry notices, the site's address: see conf_lifecycle.py.
+    **LIFECYCLE_DEFAULTS,
 }
 
 _LIFETIME_KEYS = ("default_lifetime", "max_lifetime")
@@ -214,6 +217,7 @@ def problems(raw: Any) -> list[str]:
     for key in ("REVOKE_ON_USER_DEACTIVATION", "REVOKE_ON_PASSWORD_CHANGE"):
         if not isinstance(merged[key], bool):
             found.append(f"DJANGO_PAT[{key!r}] must be True or False, not {merged[key]!r}.")
+    found.extend(lifecycle_problems(merged))
 
     if not found:
         # Lifetimes must fit together, type by type, once each is known valid.
@@ -263,6 +267,8 @@ class PATSettings:
     # The alias of the cache of cache mode, or None.
     cache: str | None
     cache_in_process: bool
+    # Dormancy, expiry notices and the site's address.
+    lifecycle: Lifecycle
 
     def __init__(self) -> None:
         self._loaded = False
@@ -295,6 +301,7 @@ class PATSettings:
             self.trusted_proxy_networks = tuple(parse_network(p) for p in proxies)
         self.cache = merged["CACHE"]
         self.cache_in_process = merged["CACHE_IN_PROCESS"]
+        self.lifecycle = lifecycle_values(merged)
         self._loaded = True
 
     def reload(self) -> None:

@@ -11,8 +11,15 @@ from rest_framework import serializers
 
 from .conf import pat_settings
 from .formats import parse_rfc3339, rfc3339
+from .lifecycle import STATES, RevokedReason
 
-__all__ = ["StrictCharField", "TokenTypeField", "UTCDateTimeField"]
+__all__ = [
+    "RevokedReasonField",
+    "StrictCharField",
+    "TokenStateField",
+    "TokenTypeField",
+    "UTCDateTimeField",
+]
 
 
 class UTCDateTimeField(serializers.DateTimeField):
@@ -68,6 +75,26 @@ class TokenTypeField(serializers.ChoiceField):
         if data not in pat_settings.types:
             self.fail("invalid_choice", input=data, choices=", ".join(pat_settings.types))
         return data
+
+
+class TokenStateField(serializers.ChoiceField):
+    """A token's state (output only): one of :data:`~django_pat.lifecycle.STATES`."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(choices=list(STATES), read_only=True, **kwargs)
+
+
+class RevokedReasonField(serializers.ChoiceField):
+    """Why a token was revoked (output only), or null while it is not."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        # Not allow_null: that would make the schema's property nullable next
+        # to its $ref; the enum itself (openapi.py) has null among its values.
+        super().__init__(choices=list(RevokedReason.values), read_only=True, **kwargs)
+
+    def to_representation(self, value: Any) -> str | None:  # type: ignore[override]
+        # Stored as "" while the token is not revoked.
+        return str(value) if value else None
 
 
 def _shorten(text: str, limit: int = 40) -> str:

@@ -16,10 +16,11 @@ from django.views.decorators.debug import sensitive_variables
 from . import tokens, validation
 from .conf import TokenType, pat_settings
 from .ip import IPRestriction, parse_stored
+from .lifecycle import RevokedReason, is_dormant, state_of
 from .querysets import PersonalAccessTokenQuerySet
 from .signals import before_revoke, token_provisioned, token_revoked
 from .users import InactiveRequester, _user_model_has_is_active_field, user_can_authenticate
-from .validation import DEFAULT, NAME_MAX_LENGTH, normalize_name
+from .validation import DEFAULT, DESCRIPTION_MAX_LENGTH, NAME_MAX_LENGTH, normalize_name
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -48,6 +49,7 @@ class PersonalAccessTokenManager(
         ip_restriction: str | None = DEFAULT,
         expire_at: datetime | None = DEFAULT,
         parent: PersonalAccessToken | None = None,
+        description: str = "",
     ) -> tuple[PersonalAccessToken, str]:
         """Make a token for ``user``; return it and its secret.
 
@@ -56,7 +58,8 @@ class PersonalAccessTokenManager(
         restriction and the type's default lifetime; None means any address
         and never expiring. ``parent`` is the token that authenticated the
         request asking for this one: the new token may not outlive it, allow
-        more addresses or use more methods.
+        more addresses or use more methods. ``description`` is the owner's
+        note, up to 1000 characters, trimmed.
 
         ``name`` is stored as :func:`normalize_name` gives it, and must differ
         in that form from the names of the user's other active tokens.
@@ -77,6 +80,7 @@ class PersonalAccessTokenManager(
         restriction = validation.clean_ip_restriction(ip_restriction, parent, errors)
         if token_type is not None:
             expire_at = validation.clean_expire_at(expire_at, token_type, parent, now, errors)
+        clean_description = validation.clean_description(description, errors)
         # The None checks hold whenever errors is empty; they are for the type checker.
         if errors or token_type is None or clean_name is None:
             raise ValidationError(errors)
@@ -122,6 +126,7 @@ class PersonalAccessTokenManager(
                 ip_restriction=str(restriction),
                 created_at=now,
                 expire_at=expire_at,
+                description=clean_description,
             )
 
         def provisioned() -> None:
@@ -155,6 +160,33 @@ class PersonalAccessToken(models.Model):
     expire_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The lifecycle (CONTRACT 9): why and by whom it was revoked ("" and None
+    # while it is not, and for tokens revoked before reasons were recorded),
+    # where it was last used from, the token it replaced by rotation, and the
+    # narrowest expiry notice sent for it (in days; None: none yet).
+    description = models.CharField(max_length=DESCRIPTION_MAX_LENGTH, blank=True, default="")
+    revoked_reason = models.CharField(
+        max_length=32, blank=True, default="", choices=RevokedReason.choices, editable=False
+    )
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    last_used_ip = models.GenericIPAddressField(null=True, blank=True, editable=False)
+    # One-to-one: a token has at most one successor, by the database's unique index.
+    previous = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="successor",
+        editable=False,
+    )
+    expiry_notice_days = models.PositiveIntegerField(null=True, blank=True, editable=False)
 
     objects: ClassVar[PersonalAccessTokenManager] = PersonalAccessTokenManager()
 
@@ -167,6 +199,18 @@ class PersonalAccessToken(models.Model):
         indexes = (
             # The per-user list, newest first.
             models.Index(fields=["user", "-created_at"], name="django_pat_user_created"),
+            # pat_notify_expiring: unrevoked tokens in order of expiry.
+            models.Index(
+                fields=["expire_at", "id"],
+                name="django_pat_live_expiry",
+                condition=Q(revoked_at__isnull=True),
+            ),
+        )
+        constraints = (
+            models.CheckConstraint(
+                condition=Q(revoked_at__isnull=False) | Q(revoked_reason=""),
+                name="django_pat_reason_only_if_revoked",
+            ),
         )
 
     def __str__(self) -> str:
@@ -184,26 +228,35 @@ class PersonalAccessToken(models.Model):
     def is_expired(self, now: datetime | None = None) -> bool:
         return self.expire_at is not None and self.expire_at <= (now or timezone.now())
 
+    def is_dormant(self, now: datetime | None = None) -> bool:
+        return is_dormant(self, now or timezone.now())
+
     def is_active(self, now: datetime | None = None) -> bool:
-        """Whether this token authenticates: not revoked, not expired, user active."""
-        return (
-            self.revoked_at is None
-            and not self.is_expired(now)
-            and user_can_authenticate(self.user)
-        )
+        """Whether this token authenticates: not revoked, expired or dormant, user active."""
+        return state_of(self, now or timezone.now()) == "active"
+
+    @property
+    def state(self) -> str:
+        """``"active"``, ``"revoked"``, ``"expired"`` or ``"dormant"``, as the API
+        reads it (a deactivated user's token reads ``"dormant"``)."""
+        return state_of(self, timezone.now())
 
     @property
     def status(self) -> str:
         """Why the token does or does not authenticate: ``"revoked"``,
-        ``"expired"``, ``"user_inactive"`` or ``"active"``, in that order."""
-        if self.revoked_at is not None:
-            return "revoked"
-        if self.is_expired():
-            return "expired"
-        return "active" if user_can_authenticate(self.user) else "user_inactive"
+        ``"expired"``, ``"dormant"``, ``"user_inactive"`` or ``"active"``, in
+        that order; the admin and ``pat_list`` show it."""
+        state = self.state
+        if state == "dormant" and not self.is_dormant():
+            return "user_inactive"
+        return state
 
-    def revoke(self) -> bool:
+    def revoke(self, reason: str = "owner", by: AbstractBaseUser | None = None) -> bool:
         """Revoke the token now; True if this call revoked it.
+
+        ``reason`` is one of :class:`~django_pat.lifecycle.RevokedReason`'s
+        values, ``by`` the user who revoked it (the owner, a staff member;
+        None for a command or the site itself); both are stored with it.
 
         Idempotent: a second call changes nothing and sends no signal. One
         conditional UPDATE, so concurrent calls revoke and signal once.
@@ -214,6 +267,8 @@ class PersonalAccessToken(models.Model):
         entry, and a cache that refuses raises
         :class:`~django_pat.exceptions.CacheUnavailable` with nothing revoked.
         """
+        if reason not in RevokedReason.values:
+            raise ValueError(f"{reason!r} is not a reason to revoke; one of {RevokedReason.values}")
         model = type(self)
         # Where the UPDATE goes, whatever database this instance was read from.
         using = router.db_for_write(model)
@@ -222,16 +277,17 @@ class PersonalAccessToken(models.Model):
         revoked = (
             model._default_manager.using(using)
             .filter(pk=self.pk, revoked_at__isnull=True)
-            .update(revoked_at=now)
+            .update(revoked_at=now, revoked_reason=reason, revoked_by=by)
         )
         if revoked:
-            self.revoked_at = now
+            self.revoked_at, self.revoked_reason = now, reason
+            self.revoked_by = by  # type: ignore[assignment]  # any user model
 
             def revoked_signal() -> None:
-                token_revoked.send(sender=model, token=self)
+                token_revoked.send(sender=model, token=self, reason=reason, revoked_by=by)
 
             transaction.on_commit(revoked_signal, using=using, robust=True)
             return True
         if self.revoked_at is None:
-            self.refresh_from_db(fields=["revoked_at"])
+            self.refresh_from_db(fields=["revoked_at", "revoked_reason", "revoked_by"])
         return False

@@ -8,13 +8,22 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from .fields import StrictCharField, TokenTypeField, UTCDateTimeField, _json_kind
+from .fields import (
+    RevokedReasonField,
+    StrictCharField,
+    TokenStateField,
+    TokenTypeField,
+    UTCDateTimeField,
+    _json_kind,
+)
 from .models import NAME_MAX_LENGTH, PersonalAccessToken
+from .validation import DESCRIPTION_MAX_LENGTH
 
 __all__ = [
     "PersonalAccessTokenSerializer",
     "ProvisionSerializer",
     "RevokeResponseSerializer",
+    "RotateSerializer",
     "django_errors_to_drf",
 ]
 
@@ -91,6 +100,54 @@ class PersonalAccessTokenSerializer(serializers.Serializer[PersonalAccessToken])
         label="Display prefix",
         help_text="The non-secret start of the token, to recognise it by.",
     )
+    description = serializers.CharField(
+        read_only=True,
+        help_text=f"The owner's note about the token, up to {DESCRIPTION_MAX_LENGTH} "
+        'characters; "" when none.',
+    )
+    state = TokenStateField(
+        help_text="Why the token does or does not work: `revoked`, else `expired`, else "
+        "`dormant` (unused for longer than the site allows, or its user is deactivated), "
+        "else `active`. `active` is true exactly when this is `active`.",
+    )
+    revokedAt = UTCDateTimeField(
+        source="revoked_at",
+        read_only=True,
+        label="Revoked at",
+        allow_null=True,
+        help_text="When the token was revoked (RFC 3339, UTC); null while it is not.",
+    )
+    revokedReason = RevokedReasonField(
+        source="revoked_reason",
+        label="Revoked because",
+        help_text="Why the token was revoked: `owner`, `staff`, `rotated` (replaced by the "
+        "token whose previousId is this one's id), `leaked` (reported as found in public), "
+        "`user_deactivated` (its user's account was deactivated, or its password changed "
+        "where the site revokes on that) or `command` (by a management command). Null "
+        "while it is not revoked, and for tokens revoked before reasons were recorded.",
+    )
+    lastUsedIp = serializers.CharField(
+        source="last_used_ip",
+        read_only=True,
+        allow_null=True,
+        label="Last used from",
+        help_text="The client address of the last recorded use (recorded with lastUsedAt); "
+        "null when never used, or when the address could not be determined.",
+    )
+    previousId = serializers.UUIDField(
+        source="previous_id",
+        read_only=True,
+        allow_null=True,
+        label="Previous ID",
+        help_text="The id of the token this one replaced by rotation; null when it replaced none.",
+    )
+
+    def to_representation(self, instance: PersonalAccessToken) -> dict[str, Any]:
+        data: dict[str, Any] = super().to_representation(instance)
+        # Read at one moment: active is true exactly when state is active.
+        if "state" in data and "active" in data:
+            data["active"] = data["state"] == "active"
+        return data
 
     def get_ipRestriction(self, token: PersonalAccessToken) -> str | None:
         return token.ip_restriction or None
@@ -148,17 +205,18 @@ class ProvisionSerializer(serializers.Serializer[Any]):
         "maximum lifetime allows it. Null: never, only for a type without a maximum "
         "lifetime, and not when the token making this request expires.",
     )
+    description = StrictCharField(
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        help_text=f"A note about the token, for you: trimmed, at most {DESCRIPTION_MAX_LENGTH} "
+        'characters, on several lines if you like. Left out or "": none.',
+    )
 
     default_error_messages = {"not_object": "Expected a JSON object, not {kind}."}
 
     def to_internal_value(self, data: Any) -> dict[str, Any]:
-        if not isinstance(data, Mapping):
-            message = self.error_messages["not_object"].format(kind=_json_kind(data))
-            raise serializers.ValidationError({"non_field_errors": [message]})
-        unknown = [key for key in data if key not in self.fields]
-        if unknown:
-            raise serializers.ValidationError({key: [f"Unknown field {key!r}."] for key in unknown})
-        return super().to_internal_value(data)
+        return super().to_internal_value(_known_fields_only(self, data))
 
     def provision_arguments(self) -> dict[str, Any]:
         """Keyword arguments for ``provision()``, for the fields the request
@@ -167,6 +225,41 @@ class ProvisionSerializer(serializers.Serializer[Any]):
         return {
             _MODEL_NAMES.get(field, field): value for field, value in self.validated_data.items()
         }
+
+
+def _known_fields_only(serializer: serializers.Serializer[Any], data: Any) -> Mapping[str, Any]:
+    """``data`` if it is a JSON object of the serializer's fields; else a 400."""
+    if not isinstance(data, Mapping):
+        message = serializer.error_messages["not_object"].format(kind=_json_kind(data))
+        raise serializers.ValidationError({"non_field_errors": [message]})
+    unknown = [key for key in data if key not in serializer.fields]
+    if unknown:
+        raise serializers.ValidationError({key: [f"Unknown field {key!r}."] for key in unknown})
+    return data
+
+
+class RotateSerializer(serializers.Serializer[Any]):
+    """The request to rotate a personal access token: no body, ``{}``, or a new expiry."""
+
+    expireAt = UTCDateTimeField(
+        required=False,
+        allow_null=True,
+        label="Expires at",
+        help_text="When the new token expires: RFC 3339 with a time zone, in the future, "
+        "within the type's maximum lifetime and, when another token makes this request, "
+        "no later than that token's expiry (a 400 otherwise). Left out: the type's default "
+        "lifetime from now, capped at both. Null: never, only for a type without a maximum "
+        "lifetime.",
+    )
+
+    default_error_messages = {"not_object": "Expected a JSON object, not {kind}."}
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        return super().to_internal_value(_known_fields_only(self, data))
+
+    def rotate_arguments(self) -> dict[str, Any]:
+        """Keyword arguments for ``rotate()``: ``expire_at`` if the request has it."""
+        return {_MODEL_NAMES.get(key, key): value for key, value in self.validated_data.items()}
 
 
 class RevokeResponseSerializer(serializers.Serializer[Any]):

@@ -1,4 +1,5 @@
-"""The REST endpoints: list, provision, retrieve and revoke one's own tokens."""
+"""The REST endpoints: list, provision, retrieve, revoke and rotate one's own
+tokens, and describe the token a request came with."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_variables
 from rest_framework import exceptions, serializers, viewsets
+from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
+from . import rotation
 from .authentication import PersonalAccessTokenAuthentication
 from .conf import pat_settings
 from .exceptions import exception_handler
@@ -21,6 +24,7 @@ from .parsers import JSONParser
 from .serializers import (
     PersonalAccessTokenSerializer,
     ProvisionSerializer,
+    RotateSerializer,
     django_errors_to_drf,
 )
 from .throttling import SCOPE, OptionalScopedRateThrottle
@@ -39,15 +43,17 @@ _BOOLEANS = {"true": True, "false": False}
 
 @token_viewset_schema
 class PersonalAccessTokenViewSet(viewsets.GenericViewSet[PersonalAccessToken]):
-    """Your personal access tokens: list, provision, look up and revoke them."""
+    """Your personal access tokens: list, provision, look up, revoke and rotate them."""
 
     # To change what these endpoints do without forking them, subclass and
     # override (README, "Extending"): get_provision_defaults(), provision(),
     # get_provision_response_data(), serializer_class (tokens in responses),
-    # provision_serializer_class (the provisioning request), get_queryset().
+    # provision_serializer_class (the provisioning request), get_queryset(),
+    # rotate_serializer_class (the rotation request), rotation_scopes().
 
     serializer_class: type[serializers.BaseSerializer[Any]] = PersonalAccessTokenSerializer
     provision_serializer_class: type[ProvisionSerializer] = ProvisionSerializer
+    rotate_serializer_class: type[RotateSerializer] = RotateSerializer
     permission_classes = (IsAuthenticated,)
     parser_classes = (JSONParser,)
     renderer_classes = (JSONRenderer,)
@@ -63,6 +69,8 @@ class PersonalAccessTokenViewSet(viewsets.GenericViewSet[PersonalAccessToken]):
     def get_serializer_class(self) -> type[serializers.BaseSerializer[Any]]:
         # OPTIONS describes a POST by its request body, not by the response.
         if self.request is not None and self.request.method == "POST":
+            if self.action_map.get("post") == "rotate":
+                return self.rotate_serializer_class
             return self.provision_serializer_class
         return self.serializer_class
 
@@ -178,5 +186,65 @@ class PersonalAccessTokenViewSet(viewsets.GenericViewSet[PersonalAccessToken]):
         return Response(self.get_serializer(self.get_object()).data)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        self.get_object().revoke()
+        self.get_object().revoke("owner", by=request.user)  # type: ignore[arg-type]
         return Response({"message": "Personal access token revoked.", "status": 200})
+
+    # -- rotation and the current token --------------------------------------
+
+    def rotation_scopes(self, token: PersonalAccessToken) -> tuple[str, ...]:
+        """The scopes, any one of which lets this request rotate ``token``:
+        ``tokens:write``, or also ``tokens:rotate`` when the token making the
+        request rotates itself (CONTRACT 9.3)."""
+        parent = self.get_parent_token()
+        if parent is not None and parent.pk == token.pk:
+            return ("tokens:write", "tokens:rotate")
+        return ("tokens:write",)
+
+    def check_rotation_scopes(self, token: PersonalAccessToken) -> None:
+        """Refuse (403) a token whose scopes hold none of :meth:`rotation_scopes`.
+
+        Where rotation's scope rule is enforced: a token with ``scopes``
+        None (not restricted), and a session, pass. Scopes are read from the
+        token already loaded, so the check costs no query.
+        """
+        parent = self.get_parent_token()
+        granted = getattr(parent, "scopes", None)
+        if granted is None:
+            return
+        needed = self.rotation_scopes(token)
+        if not set(needed) & set(granted):
+            raise exceptions.PermissionDenied(
+                f"Rotating this token needs one of the scopes {', '.join(needed)}."
+            )
+
+    @action(detail=True, methods=["post"])
+    @method_decorator(sensitive_variables("secret", "body"))
+    def rotate(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        token = self.get_object()
+        request_serializer = self.rotate_serializer_class(
+            data=request.data, context=self.get_serializer_context()
+        )
+        request_serializer.is_valid(raise_exception=True)
+        self.check_rotation_scopes(token)
+        try:
+            successor, secret = rotation.rotate(
+                token,
+                parent=self.get_parent_token(),
+                by=request.user,  # type: ignore[arg-type]
+                **request_serializer.rotate_arguments(),
+            )
+        except InactiveRequester:
+            raise exceptions.AuthenticationFailed(GENERIC_MESSAGE) from None
+        except DjangoValidationError as error:
+            raise django_errors_to_drf(error) from None
+        body = self.get_provision_response_data(successor, secret)
+        return Response(body, headers={"Cache-Control": "no-store"})
+
+    @action(detail=False, methods=["get"], url_path="self")
+    def current(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        token = self.get_parent_token()
+        if token is None:
+            raise exceptions.NotFound(
+                "This request was not authenticated with a personal access token."
+            )
+        return Response(self.get_serializer(token).data)

@@ -21,13 +21,14 @@ from .serializers import (
     PersonalAccessTokenSerializer,
     ProvisionSerializer,
     RevokeResponseSerializer,
+    RotateSerializer,
 )
 
 __all__ = ["token_viewset_schema"]
 
 _ERROR_MEANINGS = {
     400: "Bad Request",
-    401: "Not authenticated, or an invalid, expired or revoked token",
+    401: "Not authenticated, or an invalid, expired, revoked or dormant token",
     403: "Not allowed: token used from another address or beyond its type; missing CSRF token",
     404: "Not Found",
     429: "Throttled",
@@ -146,6 +147,42 @@ token_viewset_schema = extend_schema_view(
         responses={
             200: OpenApiResponse(RevokeResponseSerializer, "OK"),
             **_errors(400, 401, 403, 404, 429, 500, 503),
+        },
+    ),
+    rotate=extend_schema(
+        operation_id="rotate_personal_access_token",
+        summary="Rotate a personal access token",
+        description="Replaces one of your active tokens with a new one: the same name, "
+        "type, IP restriction and description, a new secret (in this response only, as "
+        "when provisioning) and a new expiry; `previousId` names the token it replaced. In "
+        "the same step the old token is revoked (`revokedReason` `rotated`): its next "
+        "request is a 401. The body is optional: nothing, `{}` or a new `expireAt`. A "
+        "revoked, expired or dormant token is a 400, and so is the second of two rotations "
+        "of one token at once: a token never has two successors. When another token makes "
+        "this request, the new token may not outlive it, allow more addresses or more "
+        "methods; a token rotating itself is bounded only by the maximum lifetime. Another "
+        "user's token, an unknown id and a malformed one are a 404.",
+        tags=[TAG],
+        parameters=[_TOKEN_ID],
+        request=RotateSerializer,
+        examples=[
+            OpenApiExample("The default expiry", value={}, request_only=True),
+        ],
+        responses={
+            200: OpenApiResponse(PersonalAccessTokenSerializer, "OK"),
+            **_errors(400, 401, 403, 404, 429, 500, 503),
+        },
+    ),
+    current=extend_schema(
+        operation_id="get_current_personal_access_token",
+        summary="Get the personal access token of this request",
+        description="The token this request is authenticated with, as the list shows it "
+        "(`token` null): a script can learn its own token's id, expiry and limits. A "
+        "request authenticated otherwise (a session) is a 404.",
+        tags=[TAG],
+        responses={
+            200: OpenApiResponse(PersonalAccessTokenSerializer, "OK"),
+            **_errors(401, 403, 404, 429, 500, 503),
         },
     ),
 )

@@ -377,6 +377,8 @@ def test_schema_has_the_endpoints(schema):
         ("post", "/api/personal-access-tokens"),
         ("get", "/api/personal-access-tokens/{token_id}"),
         ("delete", "/api/personal-access-tokens/{token_id}"),
+        ("post", "/api/personal-access-tokens/{token_id}/rotate"),
+        ("get", "/api/personal-access-tokens/self"),
     }
 
 
@@ -409,7 +411,13 @@ def test_schema_documents_the_provisioning_request(schema):
     body = operation(schema, "post")["requestBody"]["content"]["application/json"]["schema"]
     request = schema["components"]["schemas"][body["$ref"].rsplit("/", 1)[1]]
 
-    assert set(request["properties"]) == {"name", "type", "ipRestriction", "expireAt"}
+    assert set(request["properties"]) == {
+        "name",
+        "type",
+        "ipRestriction",
+        "expireAt",
+        "description",
+    }
     assert request["required"] == ["name"]
 
 

@@ -18,9 +18,9 @@ PACKAGE = Path(__file__).resolve().parent.parent / "django_pat"
 # Lowest first. A module may import from its own layer and the ones before it.
 LAYERS: list[tuple[str, set[str]]] = [
     ("pure core: no Django", {"tokens", "ip", "formats"}),
-    ("settings", {"conf"}),
+    ("settings", {"conf_lifecycle", "conf"}),
     ("errors and signals", {"exceptions", "signals"}),
-    ("the model", {"users", "querysets", "validation", "models"}),
+    ("the model", {"users", "lifecycle", "querysets", "validation", "models", "rotation"}),
     ("reading tokens", {"lookup", "client_ip", "cache_copy"}),
     ("cache mode", {"cache", "invalidation", "user_changes"}),
     ("the one decision", {"verification"}),

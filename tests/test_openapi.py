@@ -16,7 +16,13 @@ from django.utils import timezone
 from drf_spectacular.settings import patched_settings
 
 from django_pat.openapi import COMPONENT_NAMES, TAG, TAGS
-from tests.test_views import CONTRACT_FIELDS, TYPES_WITH_DEPLOY, parse_time, post_json
+from tests.test_views import (
+    CONTRACT_FIELDS,
+    LIFECYCLE_FIELDS,
+    TYPES_WITH_DEPLOY,
+    parse_time,
+    post_json,
+)
 
 # The seed's, capitalised alike ("list" was the seed's only lower-case one).
 SEED_SUMMARIES = {
@@ -29,8 +35,8 @@ HOOKS = [
     "django_pat.openapi.postprocess_schema",
 ]
 ERROR_CODES = ["400", "401", "403", "404", "429", "500", "503"]
-# What the API sends: the contract's fields and the display prefix.
-TOKEN_FIELDS = {*CONTRACT_FIELDS, "displayPrefix"}
+# What the API sends: the contract's fields, the display prefix and the lifecycle's.
+TOKEN_FIELDS = {*CONTRACT_FIELDS, "displayPrefix", *LIFECYCLE_FIELDS}
 
 
 def generate(tmp_path: Path, **spectacular_settings: Any) -> dict[str, Any]:
@@ -101,6 +107,8 @@ def test_operation_ids_name_what_generated_clients_call(schema):
         "provision_personal_access_token",
         "get_personal_access_token",
         "revoke_personal_access_token",
+        "rotate_personal_access_token",
+        "get_current_personal_access_token",
     }
 
 
@@ -123,6 +131,8 @@ def test_paths_are_published_without_the_trailing_slash(schema):
     assert set(schema["paths"]) == {
         "/api/personal-access-tokens",
         "/api/personal-access-tokens/{token_id}",
+        "/api/personal-access-tokens/{token_id}/rotate",
+        "/api/personal-access-tokens/self",
     }
 
 
@@ -242,8 +252,10 @@ def test_provisioning_request_component(schema):
 
     assert request["required"] == ["name"]
     assert request["additionalProperties"] is False
-    assert set(properties) == {"name", "type", "ipRestriction", "expireAt"}
+    assert set(properties) == {"name", "type", "ipRestriction", "expireAt", "description"}
     assert (properties["name"]["minLength"], properties["name"]["maxLength"]) == (1, 100)
+    assert properties["description"]["maxLength"] == 1000
+    assert "nullable" not in properties["description"]
     assert properties["ipRestriction"]["nullable"] is True
     assert "nullable" not in properties["expireAt"]  # a maximum lifetime applies
     assert properties["expireAt"]["format"] == "date-time"
@@ -547,6 +559,7 @@ def test_options_labels_read_as_words(api):
         "type": "Type",
         "ipRestriction": "IP restriction",
         "expireAt": "Expires at",
+        "description": "Description",
     }
     for name, field in fields.items():
         assert field["help_text"].endswith("."), name

@@ -32,6 +32,15 @@ CONTRACT_FIELDS = {
     "subject",
     "token",
 }
+# CONTRACT 9.1: the lifecycle's fields, beside the display prefix.
+LIFECYCLE_FIELDS = {
+    "description",
+    "state",
+    "revokedAt",
+    "revokedReason",
+    "lastUsedIp",
+    "previousId",
+}
 RFC3339_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z")
 TOKEN_TEXT = re.compile(r"pat_[0-9A-Za-z]{38}")
 LINK = re.compile(r'<([^>]+)>;\s*rel="([a-z]+)"')
@@ -119,10 +128,10 @@ def test_list_shows_contract_fields_with_json_types(api, token, user):
     assert item["token"] is None
 
 
-def test_list_adds_only_a_non_secret_display_prefix(api, token):
+def test_list_adds_only_non_secret_fields(api, token):
     [item] = api.get(LIST_URL).json()
 
-    assert set(item) - CONTRACT_FIELDS == {"displayPrefix"}
+    assert set(item) - CONTRACT_FIELDS == {"displayPrefix", *LIFECYCLE_FIELDS}
     assert token[1].startswith(item["displayPrefix"])
     assert len(item["displayPrefix"]) <= len("pat_") + 8
 
@@ -1254,7 +1263,13 @@ def test_options_describes_the_provisioning_request(api):
 
     assert response.status_code == 200
     body = response.json()
-    assert set(body["actions"]["POST"]) == {"name", "type", "ipRestriction", "expireAt"}
+    assert set(body["actions"]["POST"]) == {
+        "name",
+        "type",
+        "ipRestriction",
+        "expireAt",
+        "description",
+    }
     assert ":meth:" not in body["description"]
 
 

@@ -145,7 +145,7 @@ def revoke(
     """Revoke with the model's own operation, log it, and say what happened."""
     revoked = already = 0
     for token in selected:
-        if token.revoke():
+        if token.revoke("staff", by=request.user):  # type: ignore[arg-type]
             model_admin.log_change(request, token, "Revoked.")
             revoked += 1
         else:

@@ -34,7 +34,7 @@ class Command(BaseCommand):
 
         demo = logins["demo"][0]
         for old in PersonalAccessToken.objects.active().for_user(demo).filter(name=DEMO_TOKEN_NAME):
-            old.revoke()
+            old.revoke("command")
         _, secret = PersonalAccessToken.objects.provision(demo, name=DEMO_TOKEN_NAME)
 
         self.stdout.write(
