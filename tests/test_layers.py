@@ -23,6 +23,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("the model", {"users", "lifecycle", "querysets", "validation", "models", "rotation"}),
     ("reading tokens", {"lookup", "client_ip", "cache_copy"}),
     ("cache mode", {"cache", "invalidation", "user_changes"}),
+    ("notices", {"notices"}),
     ("the one decision", {"verification"}),
     ("doors", {"authentication", "middleware", "backends"}),
     (
