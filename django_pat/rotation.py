@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
     from .conf import TokenType
 
-__all__ = ["CARRIED", "NotRotatable", "rotate"]
+__all__ = ["CARRIED", "NotRotatable", "default_expiry", "rotate"]
 
 # The provision() arguments a successor takes from the token it replaces, by
 # the same names as the model's fields. A field added to tokens that the owner
@@ -99,7 +99,7 @@ def rotate(
             if state != "active" or not current or not current.revoke("rotated", by=by):
                 raise NotRotatable(f"Only an active token can be rotated; this one is {state}.")
             if expire_at is DEFAULT:
-                expire_at = _default_expiry(current.token_type, parent, now)
+                expire_at = default_expiry(current.token_type, parent, now)
             carried: dict[str, Any] = {field: getattr(current, field) for field in CARRIED}
             successor, secret = model._default_manager.db_manager(using).provision(
                 user, expire_at=expire_at, parent=parent, **carried
@@ -119,7 +119,7 @@ def rotate(
     return successor, secret
 
 
-def _default_expiry(
+def default_expiry(
     token_type: TokenType | None, parent: PersonalAccessToken | None, now: datetime
 ) -> datetime | None:
     """The type's default lifetime from now, capped at its maximum and at the

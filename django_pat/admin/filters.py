@@ -26,12 +26,17 @@ class StatusFilter(admin.SimpleListFilter):
     parameter_name = "status"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [
+        choices = [
             ("active", "Active"),
             ("revoked", "Revoked"),
             ("expired", "Expired"),
             ("inactive", "Not active, for any reason"),
         ]
+        dormant_after = pat_settings.lifecycle.dormant_after
+        if dormant_after is not None:
+            # Offered while dormancy is on (DORMANT_AFTER_DAYS).
+            choices.insert(3, ("dormant", f"Dormant: unused for {dormant_after.days} days"))
+        return choices
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         # The admin hands on querysets of the model's default manager.
@@ -41,6 +46,7 @@ class StatusFilter(admin.SimpleListFilter):
             "revoked": tokens.revoked,
             "expired": tokens.expired,
             "inactive": tokens.inactive,
+            "dormant": tokens.dormant,
         }
         rule = rules.get(self.value() or "")
         return rule() if rule is not None else queryset

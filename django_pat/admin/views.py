@@ -206,15 +206,19 @@ def provisioned(
     model_admin: PersonalAccessTokenAdmin,
     token: PersonalAccessToken,
     secret: str,
+    replaced: PersonalAccessToken | None = None,
 ) -> TemplateResponse:
-    """The answer to provisioning a token: its secret, shown this once."""
+    """The answer to provisioning a token, or to rotating ``replaced`` into
+    it: its secret, shown this once."""
     # The secret goes into this response's body and nowhere else: not a
     # message (a cookie or the session), not a redirect's URL.
+    done = "rotated" if replaced is not None else "provisioned"
     response = _render(
         request,
         model_admin,
         "provisioned.html",
-        title=f"Token provisioned for {token.user.get_username()}",
+        title=f"Token {done} for {token.user.get_username()}",
+        replaced=replaced,
         token=token,
         secret=secret,
         row=_row(model_admin, token),
