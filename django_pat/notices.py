@@ -121,7 +121,11 @@ def due_expiry_notices(now: datetime | None = None) -> Iterator[DueNotice]:
         if len(page) < BATCH_SIZE:
             return
         last = page[-1]
-        after = Q(expire_at__gt=last.expire_at) | Q(expire_at=last.expire_at, id__gt=last.pk)
+        # The first condition alone bounds the index scan (where the OR
+        # cannot), so each page starts where the last one ended.
+        after = Q(expire_at__gte=last.expire_at) & (
+            Q(expire_at__gt=last.expire_at) | Q(id__gt=last.pk)
+        )
 
 
 def send_expiry_notice(
