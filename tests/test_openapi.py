@@ -571,3 +571,80 @@ def test_a_blank_name_has_one_message(api, name):
 
     assert response.status_code == 400
     assert response.json()["errors"] == {"name": ["Name may not be blank."]}
+
+
+# --- the lifecycle: rotation, self, the new fields -------------------------------
+
+
+def test_rotation_request_takes_only_an_expiry(schema):
+    rotate = schema["paths"]["/api/personal-access-tokens/{token_id}/rotate"]["post"]
+    request = components(schema)["PersonalAccessTokenRotateRequest"]
+
+    assert body_schema(rotate["requestBody"]) == {
+        "$ref": "#/components/schemas/PersonalAccessTokenRotateRequest"
+    }
+    # Nothing, or {}, is a rotation with the default expiry.
+    assert not rotate["requestBody"].get("required")
+    assert request["additionalProperties"] is False
+    assert set(request["properties"]) == {"expireAt"}
+    assert "required" not in request
+    assert "nullable" not in request["properties"]["expireAt"]
+    assert "default" not in request["properties"]["expireAt"]
+    assert body_schema(rotate["responses"]["200"]) == {
+        "$ref": "#/components/schemas/PersonalAccessToken"
+    }
+    for code in ERROR_CODES:
+        assert body_schema(rotate["responses"][code])["$ref"].endswith("/PersonalAccessTokenError")
+
+
+def test_self_answers_a_token_and_takes_no_parameter(schema):
+    current = schema["paths"]["/api/personal-access-tokens/self"]["get"]
+
+    assert "parameters" not in current
+    assert body_schema(current["responses"]["200"]) == {
+        "$ref": "#/components/schemas/PersonalAccessToken"
+    }
+    assert body_schema(current["responses"]["404"])["$ref"].endswith("/PersonalAccessTokenError")
+    assert "session" in current["description"]
+
+
+def test_state_and_reason_are_named_enums(schema):
+    properties = components(schema)["PersonalAccessToken"]["properties"]
+
+    assert properties["state"]["allOf"] == [
+        {"$ref": "#/components/schemas/PersonalAccessTokenState"}
+    ]
+    assert components(schema)["PersonalAccessTokenState"]["enum"] == [
+        "active",
+        "revoked",
+        "expired",
+        "dormant",
+    ]
+    # A nullable enum as OpenAPI 3.0 allows one: nullable beside a $ref is not.
+    assert properties["revokedReason"]["oneOf"] == [
+        {"$ref": "#/components/schemas/PersonalAccessTokenRevokedReason"},
+        {"$ref": "#/components/schemas/PersonalAccessTokenNullEnum"},
+    ]
+    assert "nullable" not in properties["revokedReason"]
+    assert components(schema)["PersonalAccessTokenRevokedReason"]["enum"] == [
+        "owner",
+        "staff",
+        "rotated",
+        "leaked",
+        "user_deactivated",
+        "command",
+    ]
+    assert components(schema)["PersonalAccessTokenNullEnum"] == {"enum": [None]}
+
+
+@override_settings(DJANGO_PAT={"MAX_LIFETIME": None})
+def test_rotation_expiry_is_nullable_without_a_maximum(tmp_path):
+    request = components(generate(tmp_path))["PersonalAccessTokenRotateRequest"]
+
+    assert request["properties"]["expireAt"]["nullable"] is True
+
+
+def test_options_of_rotate_describe_the_rotation_request(api, token):
+    fields = api.options(f"/api/personal-access-tokens/{token[0].pk}/rotate").json()["actions"]
+
+    assert set(fields["POST"]) == {"expireAt"}
