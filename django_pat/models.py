@@ -88,8 +88,12 @@ class PersonalAccessTokenManager(
         cap = pat_settings.max_active_tokens_per_user
         with transaction.atomic(using=self.db):
             # Lock the owner's row so that concurrent requests for the same
-            # user check the cap and the name one after the other.
-            owners = user.__class__._default_manager.select_for_update().filter(pk=user.pk)
+            # user check the cap and the name one after the other. FOR NO KEY
+            # UPDATE: a revoke holding a token's row writes revoked_by, whose
+            # foreign key check takes KEY SHARE on a user's row, which this
+            # lock lets through (FOR UPDATE would wait for it: a deadlock).
+            owners = user.__class__._default_manager.select_for_update(no_key=True)
+            owners = owners.filter(pk=user.pk)
             if _user_model_has_is_active_field():
                 owners = owners.filter(is_active=True)
             if not owners.values("pk"):

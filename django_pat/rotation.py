@@ -76,9 +76,10 @@ def rotate(
     user = token.user
     try:
         with transaction.atomic(using=using):
-            # The owner's row first, as provision() locks it: every token lock
-            # is then taken under the owner's, and no two requests deadlock.
-            owners = user.__class__._default_manager.using(using).select_for_update()
+            # The owner's row first, as provision() locks it (and in its mode):
+            # every token lock is then taken under the owner's, and no two
+            # requests deadlock.
+            owners = user.__class__._default_manager.using(using).select_for_update(no_key=True)
             owners = owners.filter(pk=user.pk)
             if _user_model_has_is_active_field():
                 owners = owners.filter(is_active=True)
