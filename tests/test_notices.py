@@ -411,3 +411,31 @@ def test_token_page_url_needs_the_site_url_and_the_page() -> None:
         assert notices.token_page_url() == "https://tokens.example.com/settings/tokens/"
         with override_settings(ROOT_URLCONF="tests.worker_urls"):
             assert notices.token_page_url() is None
+
+
+def test_sending_a_notice_twice_sends_it_once(make_token: MakeToken) -> None:
+    expiring(make_token, 5)
+    [notice] = notices.due_expiry_notices()
+
+    assert notices.send_expiry_notice(notice) is True
+    assert notices.send_expiry_notice(notice) is False
+    # A wider window's notice, after a narrower one: never.
+    assert notices.send_expiry_notice(notices.DueNotice(notice.token, 30)) is False
+    assert len(mail.outbox) == 1
+
+
+def test_no_notice_for_an_owner_without_an_address(make_token: MakeToken, user: User) -> None:
+    expiring(make_token, 5)
+    User.objects.filter(pk=user.pk).update(email="  ")
+    [notice] = notices.due_expiry_notices()
+
+    assert notices.send_expiry_notice(notice) is False
+    assert mail.outbox == []
+    assert notice.token.expiry_notice_days is None
+
+
+@override_settings(DJANGO_PAT={"EXPIRY_NOTICE_DAYS": []})
+def test_no_windows_nothing_is_due(make_token: MakeToken) -> None:
+    expiring(make_token, 0.5)
+
+    assert list(notices.due_expiry_notices()) == []

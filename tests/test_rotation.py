@@ -607,3 +607,21 @@ def test_self_only_reads(token: tuple[PersonalAccessToken, str], api: APIClient)
     assert_error(api.post(SELF_URL), 405)
     assert_error(api.delete(SELF_URL), 405)
     assert stored(token[0]).state == "active"
+
+
+def test_a_second_successor_is_refused_even_where_the_old_row_says_active(
+    make_token: MakeToken,
+) -> None:
+    """The unique index on previous, below every other check: a token that
+    somehow has a successor already (an import, a hand-made row) is not
+    rotated again, and nothing of the attempt is kept."""
+    old, _ = make_token(name="old")
+    other, _ = make_token(name="other")
+    PersonalAccessToken.objects.filter(pk=other.pk).update(previous=old)
+
+    with pytest.raises(rotation.NotRotatable, match="just rotated"):
+        rotation.rotate(old)
+
+    assert stored(old).revoked_at is None
+    assert PersonalAccessToken.objects.filter(previous=old).get() == other
+    assert PersonalAccessToken.objects.count() == 2
