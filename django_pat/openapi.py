@@ -20,11 +20,11 @@ from drf_spectacular.extensions import (
     OpenApiSerializerFieldExtension,
     OpenApiViewExtension,
 )
-from drf_spectacular.plumbing import ResolvedComponent, build_bearer_security_scheme_object
+from drf_spectacular.plumbing import build_bearer_security_scheme_object
 
 from .conf import pat_settings
-from .lifecycle import STATES, RevokedReason
 from .models import NAME_MAX_LENGTH
+from .openapi_lifecycle import LIFECYCLE_COMPONENT_NAMES
 from .validation import DESCRIPTION_MAX_LENGTH
 
 if TYPE_CHECKING:
@@ -38,8 +38,6 @@ if TYPE_CHECKING:
 __all__ = ["BEARER_SCHEME", "COMPONENT_NAMES", "TAG", "TAGS", "postprocess_schema"]
 
 BEARER_SCHEME = "personalAccessToken"
-REVOKED_REASON_COMPONENT = "PersonalAccessTokenRevokedReason"
-NULL_COMPONENT = "PersonalAccessTokenNullEnum"
 TAG = "personal-access-tokens"
 # The app's tags and what they hold, declared by postprocess_schema().
 TAGS = {
@@ -105,49 +103,6 @@ class TokenTypeFieldExtension(OpenApiSerializerFieldExtension):  # type: ignore[
         }
 
 
-class TokenStateFieldExtension(OpenApiSerializerFieldExtension):  # type: ignore[no-untyped-call]
-    target_class = "django_pat.fields.TokenStateField"
-
-    def get_name(self) -> str:
-        return "PersonalAccessTokenState"
-
-    def map_serializer_field(self, auto_schema: AutoSchema, direction: Any) -> dict[str, Any]:
-        return {
-            "type": "string",
-            "enum": list(STATES),
-            "description": "Whether the token works, and if not, why.",
-        }
-
-
-class RevokedReasonFieldExtension(OpenApiSerializerFieldExtension):  # type: ignore[no-untyped-call]
-    """One of the reasons, or null: ``oneOf`` the named enum and a null one,
-    as drf-spectacular writes a nullable choice. (``nullable`` beside a
-    ``$ref`` is not valid OpenAPI 3.0, and ``null`` among the enum's values
-    turns generated clients' types into unions of fragments.)"""
-
-    target_class = "django_pat.fields.RevokedReasonField"
-
-    def map_serializer_field(self, auto_schema: AutoSchema, direction: Any) -> dict[str, Any]:
-        refs = []
-        for name, schema in (
-            (
-                REVOKED_REASON_COMPONENT,
-                {
-                    "type": "string",
-                    "enum": list(RevokedReason.values),
-                    "description": "Why a token was revoked.",
-                },
-            ),
-            (NULL_COMPONENT, {"enum": [None]}),
-        ):
-            component = ResolvedComponent(  # type: ignore[no-untyped-call]
-                name=name, type=ResolvedComponent.SCHEMA, schema=schema, object=name
-            )
-            auto_schema.registry.register_on_missing(component)
-            refs.append(component.ref)
-        return {"oneOf": refs}
-
-
 class _NamedSerializer(OpenApiSerializerExtension):  # type: ignore[no-untyped-call]
     component_name: str
 
@@ -200,25 +155,6 @@ class ProvisionRequestSchema(_NamedSerializer):  # type: ignore[no-untyped-call]
         return schema
 
 
-class RotateRequestSchema(_NamedSerializer):  # type: ignore[no-untyped-call]
-    """The rotation request: only ``expireAt``, and nothing else."""
-
-    target_class = "django_pat.serializers.RotateSerializer"
-    component_name = "PersonalAccessTokenRotateRequest"
-
-    def map_serializer(self, auto_schema: AutoSchema, direction: Any) -> dict[str, Any]:
-        schema: dict[str, Any] = auto_schema._map_serializer(  # type: ignore[no-untyped-call]
-            self.target, direction, bypass_extensions=True
-        )
-        expire_at = schema["properties"]["expireAt"]
-        expire_at.pop("default", None)
-        if all(t.max_lifetime is not None for t in pat_settings.types.values()):
-            expire_at.pop("nullable", None)
-            _append(expire_at, "Every type has a maximum lifetime: null is a 400.")
-        schema["additionalProperties"] = False
-        return schema
-
-
 def _append(field: dict[str, Any], sentence: str) -> None:
     field["description"] = f"{field['description']} {sentence}"
 
@@ -245,13 +181,10 @@ def _duration(value: timedelta) -> str:
 COMPONENT_NAMES = [
     "PersonalAccessToken",
     "PersonalAccessTokenType",
-    "PersonalAccessTokenState",
-    REVOKED_REASON_COMPONENT,
-    NULL_COMPONENT,
     ErrorSchema.component_name,
     ProvisionRequestSchema.component_name,
     RevokeResponseSchema.component_name,
-    RotateRequestSchema.component_name,
+    *LIFECYCLE_COMPONENT_NAMES,
 ]
 
 

@@ -32,7 +32,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ),
     (
         "views, schema, admin, commands",
-        {"views", "views_schema", "openapi", "ui", "admin", "management"},
+        {"views", "views_schema", "openapi", "openapi_lifecycle", "ui", "admin", "management"},
     ),
     ("wiring", {"urls", "urls_ui", "checks", "apps"}),
 ]
