@@ -79,20 +79,21 @@ _UNCACHED_USER_FIELDS = frozenset({"password"})
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
-# Digest -> the latest recorded use this process knows of. Cached entries keep
-# the lastUsedAt they were filled with; this spares a hit from asking the
-# cache again until the interval has passed. Bounded: forgetting only costs
-# one more read of the shared record.
-_recent_uses: dict[str, datetime] = {}
+# Digest -> the latest recorded use this process knows of, with its address
+# when this process recorded it. Cached entries keep the lastUsedAt (and
+# lastUsedIp) they were filled with; this spares a hit from asking the cache
+# again until the interval has passed. Bounded: forgetting only costs one
+# more read of the shared record.
+_recent_uses: dict[str, tuple[datetime, str | None]] = {}
 _RECENT_USES_MAX = 10_000
 
 
-def _remember(digest: str, when: datetime) -> None:
+def _remember(digest: str, when: datetime, ip: str | None = None) -> None:
     if len(_recent_uses) >= _RECENT_USES_MAX:
         _recent_uses.clear()
     known = _recent_uses.get(digest)
-    if known is None or when > known:
-        _recent_uses[digest] = when
+    if known is None or when > known[0]:
+        _recent_uses[digest] = (when, ip)
 
 
 Entry = tuple[tuple[str, ...], tuple[Any, ...], tuple[str, ...], tuple[Any, ...]]
@@ -146,8 +147,10 @@ def _with_recent_use(digest: str, token: PersonalAccessToken | None) -> Personal
     known = _recent_uses.get(digest)
     if token is None or known is None:
         return token
-    if token.last_used_at is None or known > token.last_used_at:
-        token.last_used_at = known
+    when, ip = known
+    if token.last_used_at is None or when > token.last_used_at:
+        token.last_used_at = when
+        token.last_used_ip = ip or token.last_used_ip
     return token
 
 
@@ -181,7 +184,7 @@ def record_use(token: PersonalAccessToken, when: datetime) -> None:
     alias = pat_settings.cache
     if alias is None:
         return
-    _remember(token.digest, when)
+    _remember(token.digest, when, token.last_used_ip)
     interval: timedelta = pat_settings.last_used_update_interval
     # Microseconds since the epoch: caches store an integer as it is, unpickled.
     micros = (when - _EPOCH) // timedelta(microseconds=1)

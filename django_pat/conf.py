@@ -22,6 +22,7 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 
 from . import tokens
+from .conf_lifecycle import LIFECYCLE_DEFAULTS, Lifecycle, lifecycle_problems, lifecycle_values
 from .ip import Network, parse_network
 from .scopes import BUILTIN_SCOPES, name_problem
 
@@ -69,6 +70,8 @@ DEFAULTS: dict[str, Any] = {
     "SCOPES": {},
     # The scopes of a token provisioned without any; None: not restricted by scope.
     "DEFAULT_SCOPES": None,
+    # Dormancy, expiry notices, the site's address: see conf_lifecycle.py.
+    **LIFECYCLE_DEFAULTS,
 }
 
 _LIFETIME_KEYS = ("default_lifetime", "max_lifetime")
@@ -268,6 +271,7 @@ def problems(raw: Any) -> list[str]:
         if not isinstance(merged[key], bool):
             found.append(f"DJANGO_PAT[{key!r}] must be True or False, not {merged[key]!r}.")
     found.extend(_scopes_problems(merged["SCOPES"], merged["DEFAULT_SCOPES"]))
+    found.extend(lifecycle_problems(merged))
 
     if not found:
         # Lifetimes must fit together, type by type, once each is known valid.
@@ -321,6 +325,8 @@ class PATSettings:
     scopes: dict[str, str]
     # Sorted; None: not restricted by scope.
     default_scopes: list[str] | None
+    # Dormancy, expiry notices and the site's address.
+    lifecycle: Lifecycle
 
     def __init__(self) -> None:
         self._loaded = False
@@ -356,6 +362,7 @@ class PATSettings:
         self.scopes = {**BUILTIN_SCOPES, **merged["SCOPES"]}
         default_scopes = merged["DEFAULT_SCOPES"]
         self.default_scopes = None if default_scopes is None else sorted(default_scopes)
+        self.lifecycle = lifecycle_values(merged)
         self._loaded = True
 
     def reload(self) -> None:

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from functools import cache
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import models, router, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -19,81 +17,24 @@ from . import tokens, validation
 from .conf import TokenType, pat_settings
 from .fields import ScopesField
 from .ip import IPRestriction, parse_stored
+from .lifecycle import RevokedReason, is_dormant, state_of
+from .querysets import PersonalAccessTokenQuerySet
 from .signals import before_revoke, token_provisioned, token_revoked
-from .validation import DEFAULT, NAME_MAX_LENGTH, normalize_name
+from .users import InactiveRequester, _user_model_has_is_active_field, user_can_authenticate
+from .validation import DEFAULT, DESCRIPTION_MAX_LENGTH, NAME_MAX_LENGTH, normalize_name
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
-    from typing_extensions import Self
 
 __all__ = [
     "DEFAULT",
     "NAME_MAX_LENGTH",
     "InactiveRequester",
     "PersonalAccessToken",
+    "PersonalAccessTokenQuerySet",
     "normalize_name",
     "user_can_authenticate",
 ]
-
-
-class InactiveRequester(ValidationError):
-    """The user, or the parent token, is not active (revoked, expired,
-    deactivated or deleted), perhaps only since the request began.
-
-    A ValidationError, so that the admin and the management commands show it
-    like any other refusal; the API answers it with its generic 401 instead,
-    as it would have answered the request a moment later."""
-
-
-def user_can_authenticate(user: Any) -> bool:
-    """Whether ``user`` may be authenticated by one of their tokens: the one
-    place that reads ``is_active``, as Django's ``ModelBackend`` does.
-
-    A user model without ``is_active`` has every user active. It must agree
-    with the queryset's :meth:`~PersonalAccessTokenQuerySet.active`, which
-    asks the database the same question.
-    """
-    return bool(getattr(user, "is_active", True))
-
-
-@cache
-def _user_model_has_is_active_field() -> bool:
-    # Custom user models may leave ``is_active`` a plain attribute (always
-    # True on AbstractBaseUser); only a real field can be filtered on.
-    try:
-        get_user_model()._meta.get_field("is_active")
-    except FieldDoesNotExist:
-        return False
-    return True
-
-
-class PersonalAccessTokenQuerySet(models.QuerySet["PersonalAccessToken"]):
-    """Names for the rules about which tokens count."""
-
-    def for_user(self, user: AbstractBaseUser) -> Self:
-        return self.filter(user_id=user.pk)
-
-    def active(self, now: datetime | None = None) -> Self:
-        """Tokens that authenticate: not revoked, not expired, user active."""
-        return self.filter(self._active_q(now or timezone.now()))
-
-    def inactive(self, now: datetime | None = None) -> Self:
-        """Tokens that no longer authenticate, for any reason."""
-        return self.exclude(self._active_q(now or timezone.now()))
-
-    def revoked(self) -> Self:
-        return self.filter(revoked_at__isnull=False)
-
-    def expired(self, now: datetime | None = None) -> Self:
-        """Tokens past their expiry that were not revoked first."""
-        return self.filter(revoked_at__isnull=True, expire_at__lte=now or timezone.now())
-
-    @staticmethod
-    def _active_q(now: datetime) -> Q:
-        q = Q(revoked_at__isnull=True) & (Q(expire_at__isnull=True) | Q(expire_at__gt=now))
-        if _user_model_has_is_active_field():
-            q &= Q(user__is_active=True)
-        return q
 
 
 class PersonalAccessTokenManager(
@@ -110,6 +51,7 @@ class PersonalAccessTokenManager(
         expire_at: datetime | None = DEFAULT,
         parent: PersonalAccessToken | None = None,
         scopes: list[str] | None = DEFAULT,
+        description: str = "",
     ) -> tuple[PersonalAccessToken, str]:
         """Make a token for ``user``; return it and its secret.
 
@@ -120,7 +62,8 @@ class PersonalAccessTokenManager(
         request asking for this one: the new token may not outlive it, allow
         more addresses or use more methods. ``scopes`` left out: the parent's,
         else ``DEFAULT_SCOPES``; None means not restricted by scope, ``[]`` no
-        scope; never one the parent lacks.
+        scope; never one the parent lacks. ``description`` is the owner's
+        note, up to 1000 characters, trimmed.
 
         ``name`` is stored as :func:`normalize_name` gives it, and must differ
         in that form from the names of the user's other active tokens.
@@ -142,6 +85,7 @@ class PersonalAccessTokenManager(
         if token_type is not None:
             expire_at = validation.clean_expire_at(expire_at, token_type, parent, now, errors)
         clean_scopes = validation.clean_scopes(scopes, parent, errors)
+        clean_description = validation.clean_description(description, errors)
         # The None checks hold whenever errors is empty; they are for the type checker.
         if errors or token_type is None or clean_name is None:
             raise ValidationError(errors)
@@ -149,8 +93,12 @@ class PersonalAccessTokenManager(
         cap = pat_settings.max_active_tokens_per_user
         with transaction.atomic(using=self.db):
             # Lock the owner's row so that concurrent requests for the same
-            # user check the cap and the name one after the other.
-            owners = user.__class__._default_manager.select_for_update().filter(pk=user.pk)
+            # user check the cap and the name one after the other. FOR NO KEY
+            # UPDATE: a revoke holding a token's row writes revoked_by, whose
+            # foreign key check takes KEY SHARE on a user's row, which this
+            # lock lets through (FOR UPDATE would wait for it: a deadlock).
+            owners = user.__class__._default_manager.select_for_update(no_key=True)
+            owners = owners.filter(pk=user.pk)
             if _user_model_has_is_active_field():
                 owners = owners.filter(is_active=True)
             if not owners.values("pk"):
@@ -188,6 +136,7 @@ class PersonalAccessTokenManager(
                 created_at=now,
                 expire_at=expire_at,
                 scopes=clean_scopes,
+                description=clean_description,
             )
 
         def provisioned() -> None:
@@ -222,6 +171,33 @@ class PersonalAccessToken(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
     scopes = ScopesField()  # None: not restricted by scope
+    # The lifecycle (CONTRACT 9): why and by whom it was revoked ("" and None
+    # while it is not, and for tokens revoked before reasons were recorded),
+    # where it was last used from, the token it replaced by rotation, and the
+    # narrowest expiry notice sent for it (in days; None: none yet).
+    description = models.CharField(max_length=DESCRIPTION_MAX_LENGTH, blank=True, default="")
+    revoked_reason = models.CharField(
+        max_length=32, blank=True, default="", choices=RevokedReason.choices, editable=False
+    )
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    last_used_ip = models.GenericIPAddressField(null=True, blank=True, editable=False)
+    # One-to-one: a token has at most one successor, by the database's unique index.
+    previous = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="successor",
+        editable=False,
+    )
+    expiry_notice_days = models.PositiveIntegerField(null=True, blank=True, editable=False)
 
     objects: ClassVar[PersonalAccessTokenManager] = PersonalAccessTokenManager()
 
@@ -247,6 +223,18 @@ class PersonalAccessToken(models.Model):
             # Not last_used_at: it is written on use, and an UPDATE that
             # touches no indexed column can stay on its page (PostgreSQL's
             # HOT), cheaper on the one write of the authentication path.
+            # pat_notify_expiring: unrevoked tokens in order of expiry.
+            models.Index(
+                fields=["expire_at", "id"],
+                name="django_pat_live_expiry",
+                condition=Q(revoked_at__isnull=True),
+            ),
+        )
+        constraints = (
+            models.CheckConstraint(
+                condition=Q(revoked_at__isnull=False) | Q(revoked_reason=""),
+                name="django_pat_reason_only_if_revoked",
+            ),
         )
 
     def __str__(self) -> str:
@@ -264,26 +252,35 @@ class PersonalAccessToken(models.Model):
     def is_expired(self, now: datetime | None = None) -> bool:
         return self.expire_at is not None and self.expire_at <= (now or timezone.now())
 
+    def is_dormant(self, now: datetime | None = None) -> bool:
+        return is_dormant(self, now or timezone.now())
+
     def is_active(self, now: datetime | None = None) -> bool:
-        """Whether this token authenticates: not revoked, not expired, user active."""
-        return (
-            self.revoked_at is None
-            and not self.is_expired(now)
-            and user_can_authenticate(self.user)
-        )
+        """Whether this token authenticates: not revoked, expired or dormant, user active."""
+        return state_of(self, now or timezone.now()) == "active"
+
+    @property
+    def state(self) -> str:
+        """``"active"``, ``"revoked"``, ``"expired"`` or ``"dormant"``, as the API
+        reads it (a deactivated user's token reads ``"dormant"``)."""
+        return state_of(self, timezone.now())
 
     @property
     def status(self) -> str:
         """Why the token does or does not authenticate: ``"revoked"``,
-        ``"expired"``, ``"user_inactive"`` or ``"active"``, in that order."""
-        if self.revoked_at is not None:
-            return "revoked"
-        if self.is_expired():
-            return "expired"
-        return "active" if user_can_authenticate(self.user) else "user_inactive"
+        ``"expired"``, ``"dormant"``, ``"user_inactive"`` or ``"active"``, in
+        that order; the admin and ``pat_list`` show it."""
+        state = self.state
+        if state == "dormant" and not self.is_dormant():
+            return "user_inactive"
+        return state
 
-    def revoke(self) -> bool:
+    def revoke(self, reason: str = "owner", by: AbstractBaseUser | None = None) -> bool:
         """Revoke the token now; True if this call revoked it.
+
+        ``reason`` is one of :class:`~django_pat.lifecycle.RevokedReason`'s
+        values, ``by`` the user who revoked it (the owner, a staff member;
+        None for a command or the site itself); both are stored with it.
 
         Idempotent: a second call changes nothing and sends no signal. One
         conditional UPDATE, so concurrent calls revoke and signal once.
@@ -294,6 +291,8 @@ class PersonalAccessToken(models.Model):
         entry, and a cache that refuses raises
         :class:`~django_pat.exceptions.CacheUnavailable` with nothing revoked.
         """
+        if reason not in RevokedReason.values:
+            raise ValueError(f"{reason!r} is not a reason to revoke; one of {RevokedReason.values}")
         model = type(self)
         # Where the UPDATE goes, whatever database this instance was read from.
         using = router.db_for_write(model)
@@ -302,16 +301,17 @@ class PersonalAccessToken(models.Model):
         revoked = (
             model._default_manager.using(using)
             .filter(pk=self.pk, revoked_at__isnull=True)
-            .update(revoked_at=now)
+            .update(revoked_at=now, revoked_reason=reason, revoked_by=by)
         )
         if revoked:
-            self.revoked_at = now
+            self.revoked_at, self.revoked_reason = now, reason
+            self.revoked_by = by  # type: ignore[assignment]  # any user model
 
             def revoked_signal() -> None:
-                token_revoked.send(sender=model, token=self)
+                token_revoked.send(sender=model, token=self, reason=reason, revoked_by=by)
 
             transaction.on_commit(revoked_signal, using=using, robust=True)
             return True
         if self.revoked_at is None:
-            self.refresh_from_db(fields=["revoked_at"])
+            self.refresh_from_db(fields=["revoked_at", "revoked_reason", "revoked_by"])
         return False

@@ -33,8 +33,10 @@ from drf_spectacular.settings import spectacular_settings
 
 from .conf import pat_settings
 from .models import NAME_MAX_LENGTH
+from .openapi_lifecycle import LIFECYCLE_COMPONENT_NAMES
 from .permissions import HasRequiredScopes, required_scopes_of
 from .scopes import required_for
+from .validation import DESCRIPTION_MAX_LENGTH
 
 if TYPE_CHECKING:
     from datetime import timedelta
@@ -57,7 +59,7 @@ BEARER_SCHEME = "personalAccessToken"
 TAG = "personal-access-tokens"
 # The app's tags and what they hold, declared by postprocess_schema().
 TAGS = {
-    TAG: "Your personal access tokens: list, provision, look up and revoke them. "
+    TAG: "Your personal access tokens: list, provision, look up, revoke and rotate them. "
     "Every path also answers with a trailing slash.",
 }
 
@@ -152,7 +154,7 @@ class SessionScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-
 
 
 class TokenTypeFieldExtension(OpenApiSerializerFieldExtension):  # type: ignore[no-untyped-call]
-    target_class = "django_pat.serializers.TokenTypeField"
+    target_class = "django_pat.serializer_fields.TokenTypeField"
 
     def get_name(self) -> str:
         return "PersonalAccessTokenType"
@@ -166,7 +168,7 @@ class TokenTypeFieldExtension(OpenApiSerializerFieldExtension):  # type: ignore[
 
 
 class ScopeNameFieldExtension(OpenApiSerializerFieldExtension):  # type: ignore[no-untyped-call]
-    target_class = "django_pat.serializers.ScopeNameField"
+    target_class = "django_pat.serializer_fields.ScopeNameField"
 
     def get_name(self) -> str:
         return "PersonalAccessTokenScope"
@@ -184,7 +186,7 @@ class ScopeNameFieldExtension(OpenApiSerializerFieldExtension):  # type: ignore[
 
 
 class ScopeListFieldExtension(OpenApiSerializerFieldExtension):  # type: ignore[no-untyped-call]
-    target_class = "django_pat.serializers.ScopeListField"
+    target_class = "django_pat.serializer_fields.ScopeListField"
 
     def map_serializer_field(self, auto_schema: AutoSchema, direction: Any) -> dict[str, Any]:
         items = auto_schema._map_serializer_field(self.target.child, direction)  # type: ignore[no-untyped-call]
@@ -220,6 +222,7 @@ class ProvisionRequestSchema(_NamedSerializer):  # type: ignore[no-untyped-call]
         )
         properties = schema["properties"]
         properties["name"].update(minLength=1, maxLength=NAME_MAX_LENGTH)
+        properties["description"].update(maxLength=DESCRIPTION_MAX_LENGTH)
         # The server fills in what is left out, by rules a client cannot know
         # (the type of the token making the request, say): a "default" here
         # would have generated clients send it, so it is only described.
@@ -275,6 +278,7 @@ COMPONENT_NAMES = [
     ProvisionRequestSchema.component_name,
     RevokeResponseSchema.component_name,
     "PersonalAccessTokenScope",
+    *LIFECYCLE_COMPONENT_NAMES,
 ]
 
 

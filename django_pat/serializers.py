@@ -2,136 +2,35 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from .conf import pat_settings
-from .formats import parse_rfc3339, rfc3339
 from .models import NAME_MAX_LENGTH, PersonalAccessToken
+from .serializer_fields import (
+    RevokedReasonField,
+    ScopeListField,
+    StrictCharField,
+    TokenStateField,
+    TokenTypeField,
+    UTCDateTimeField,
+    _json_kind,
+)
+from .validation import DESCRIPTION_MAX_LENGTH
 
 __all__ = [
     "PersonalAccessTokenSerializer",
     "ProvisionSerializer",
     "RevokeResponseSerializer",
+    "RotateSerializer",
     "django_errors_to_drf",
 ]
 
 # Model field name -> JSON field name, for the errors of provision().
 JSON_NAMES = {"ip_restriction": "ipRestriction", "expire_at": "expireAt"}
 _MODEL_NAMES = {json: model for model, json in JSON_NAMES.items()}
-
-
-class UTCDateTimeField(serializers.DateTimeField):
-    """Output as RFC 3339 in UTC; input must be an RFC 3339 string with an offset."""
-
-    default_error_messages = {
-        "invalid": "{value!r} is not an RFC 3339 date and time with a time zone.",
-    }
-
-    def to_representation(self, value: datetime) -> str:
-        return rfc3339(value)
-
-    def to_internal_value(self, value: Any) -> datetime:
-        parsed = parse_rfc3339(value) if isinstance(value, str) else None
-        if parsed is None:
-            self.fail("invalid", value=value)
-        assert parsed is not None
-        return parsed
-
-
-class StrictCharField(serializers.CharField):
-    """A string field that refuses numbers and booleans instead of coercing them."""
-
-    default_error_messages = {"invalid": "Must be a string, not {kind} ({value})."}
-
-    def to_internal_value(self, data: Any) -> str:
-        if not isinstance(data, str):
-            self.fail("invalid", kind=_json_kind(data), value=_shorten(json.dumps(data)))
-        return super().to_internal_value(data)
-
-
-class TokenTypeField(serializers.ChoiceField):
-    """One of the configured token types, as a string."""
-
-    default_error_messages = {
-        "invalid_choice": "{input!r} is not a token type; choose one of {choices}.",
-        "invalid": "Must be a string, not {kind} ({value}).",
-    }
-
-    def __init__(self, **kwargs: Any) -> None:
-        # The choices come from settings when the field is bound to a
-        # serializer, never at import: a bad setting must reach the system
-        # check as an error, not crash the import of this module.
-        super().__init__(choices=[], **kwargs)
-
-    def bind(self, field_name: str, parent: Any) -> None:
-        super().bind(field_name, parent)
-        self.choices = list(pat_settings.types)
-
-    def to_internal_value(self, data: Any) -> str:
-        if not isinstance(data, str):
-            self.fail("invalid", kind=_json_kind(data), value=_shorten(json.dumps(data)))
-        if data not in pat_settings.types:
-            self.fail("invalid_choice", input=data, choices=", ".join(pat_settings.types))
-        return data
-
-
-class ScopeNameField(serializers.CharField):
-    """One scope name; in the schema, the enum ``PersonalAccessTokenScope``
-    of the configured scopes."""
-
-
-class ScopeListField(serializers.ListField):
-    """A token's scopes: an array of scope names, or null (not restricted by scope).
-
-    As input, only the JSON shape is checked here (an array of strings, or
-    null); which names are allowed is ``provision()``'s rule.
-    """
-
-    default_error_messages = {
-        "not_a_list": "Must be an array of scope names or null, not {kind} ({value}).",
-        "not_a_name": "Entry {index} is {kind} ({value}), not a scope name.",
-    }
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(child=ScopeNameField(), **kwargs)
-
-    def to_internal_value(self, data: Any) -> list[Any]:
-        if not isinstance(data, list):
-            self.fail("not_a_list", kind=_json_kind(data), value=_shorten(json.dumps(data)))
-        for index, entry in enumerate(data):
-            if not isinstance(entry, str):
-                self.fail(
-                    "not_a_name",
-                    index=index,
-                    kind=_json_kind(entry),
-                    value=_shorten(json.dumps(entry)),
-                )
-        return list(data)
-
-    def to_representation(self, data: Any) -> list[str]:
-        return list(data)
-
-
-def _shorten(text: str, limit: int = 40) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _json_kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    return {
-        bool: "a boolean",
-        int: "a number",
-        float: "a number",
-        list: "an array",
-        dict: "an object",
-    }.get(type(value), type(value).__name__)
 
 
 class PersonalAccessTokenSerializer(serializers.Serializer[PersonalAccessToken]):
@@ -208,6 +107,54 @@ class PersonalAccessTokenSerializer(serializers.Serializer[PersonalAccessToken])
         help_text="What the token may reach: its scopes, sorted. Null: not restricted by "
         "scope (everything its user may do, within its type); an empty array: no scope.",
     )
+    description = serializers.CharField(
+        read_only=True,
+        help_text=f"The owner's note about the token, up to {DESCRIPTION_MAX_LENGTH} "
+        'characters; "" when none.',
+    )
+    state = TokenStateField(
+        help_text="Why the token does or does not work: `revoked`, else `expired`, else "
+        "`dormant` (unused for longer than the site allows, or its user is deactivated), "
+        "else `active`. `active` is true exactly when this is `active`.",
+    )
+    revokedAt = UTCDateTimeField(
+        source="revoked_at",
+        read_only=True,
+        label="Revoked at",
+        allow_null=True,
+        help_text="When the token was revoked (RFC 3339, UTC); null while it is not.",
+    )
+    revokedReason = RevokedReasonField(
+        source="revoked_reason",
+        label="Revoked because",
+        help_text="Why the token was revoked: `owner`, `staff`, `rotated` (replaced by the "
+        "token whose previousId is this one's id), `leaked` (reported as found in public), "
+        "`user_deactivated` (its user's account was deactivated, or its password changed "
+        "where the site revokes on that) or `command` (by a management command). Null "
+        "while it is not revoked, and for tokens revoked before reasons were recorded.",
+    )
+    lastUsedIp = serializers.CharField(
+        source="last_used_ip",
+        read_only=True,
+        allow_null=True,
+        label="Last used from",
+        help_text="The client address of the last recorded use (recorded with lastUsedAt); "
+        "null when never used, or when the address could not be determined.",
+    )
+    previousId = serializers.UUIDField(
+        source="previous_id",
+        read_only=True,
+        allow_null=True,
+        label="Previous ID",
+        help_text="The id of the token this one replaced by rotation; null when it replaced none.",
+    )
+
+    def to_representation(self, instance: PersonalAccessToken) -> dict[str, Any]:
+        data: dict[str, Any] = super().to_representation(instance)
+        # Read at one moment: active is true exactly when state is active.
+        if "state" in data and "active" in data:
+            data["active"] = data["state"] == "active"
+        return data
 
     def get_ipRestriction(self, token: PersonalAccessToken) -> str | None:
         return token.ip_restriction or None
@@ -273,17 +220,18 @@ class ProvisionSerializer(serializers.Serializer[Any]):
         "makes this request, that token's scopes. When the token making this request is "
         "restricted by scope, a scope it lacks is a 400, and so is null.",
     )
+    description = StrictCharField(
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        help_text=f"A note about the token, for you: trimmed, at most {DESCRIPTION_MAX_LENGTH} "
+        'characters, on several lines if you like. Left out or "": none.',
+    )
 
     default_error_messages = {"not_object": "Expected a JSON object, not {kind}."}
 
     def to_internal_value(self, data: Any) -> dict[str, Any]:
-        if not isinstance(data, Mapping):
-            message = self.error_messages["not_object"].format(kind=_json_kind(data))
-            raise serializers.ValidationError({"non_field_errors": [message]})
-        unknown = [key for key in data if key not in self.fields]
-        if unknown:
-            raise serializers.ValidationError({key: [f"Unknown field {key!r}."] for key in unknown})
-        return super().to_internal_value(data)
+        return super().to_internal_value(_known_fields_only(self, data))
 
     def provision_arguments(self) -> dict[str, Any]:
         """Keyword arguments for ``provision()``, for the fields the request
@@ -292,6 +240,41 @@ class ProvisionSerializer(serializers.Serializer[Any]):
         return {
             _MODEL_NAMES.get(field, field): value for field, value in self.validated_data.items()
         }
+
+
+def _known_fields_only(serializer: serializers.Serializer[Any], data: Any) -> Mapping[str, Any]:
+    """``data`` if it is a JSON object of the serializer's fields; else a 400."""
+    if not isinstance(data, Mapping):
+        message = serializer.error_messages["not_object"].format(kind=_json_kind(data))
+        raise serializers.ValidationError({"non_field_errors": [message]})
+    unknown = [key for key in data if key not in serializer.fields]
+    if unknown:
+        raise serializers.ValidationError({key: [f"Unknown field {key!r}."] for key in unknown})
+    return data
+
+
+class RotateSerializer(serializers.Serializer[Any]):
+    """The request to rotate a personal access token: no body, ``{}``, or a new expiry."""
+
+    expireAt = UTCDateTimeField(
+        required=False,
+        allow_null=True,
+        label="Expires at",
+        help_text="When the new token expires: RFC 3339 with a time zone, in the future, "
+        "within the type's maximum lifetime and, when another token makes this request, "
+        "no later than that token's expiry (a 400 otherwise). Left out: the type's default "
+        "lifetime from now, capped at both. Null: never, only for a type without a maximum "
+        "lifetime.",
+    )
+
+    default_error_messages = {"not_object": "Expected a JSON object, not {kind}."}
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        return super().to_internal_value(_known_fields_only(self, data))
+
+    def rotate_arguments(self) -> dict[str, Any]:
+        """Keyword arguments for ``rotate()``: ``expire_at`` if the request has it."""
+        return {_MODEL_NAMES.get(key, key): value for key, value in self.validated_data.items()}
 
 
 class RevokeResponseSerializer(serializers.Serializer[Any]):

@@ -24,6 +24,13 @@ urlpatterns = [
         PersonalAccessTokenViewSet.as_view({"get": "list", "post": "create"}),
         name="token-list",
     ),
+    # The token the request came with; "self" is no token id, so the routes
+    # below never take it for one.
+    re_path(
+        rf"^personal-access-tokens/self{_OPTIONAL_SLASH}$",
+        PersonalAccessTokenViewSet.as_view({"get": "current"}),
+        name="token-self",
+    ),
     # A malformed id matches neither: the JSON 404 below answers it.
     path(
         f"personal-access-tokens/<{converters.NAME}:token_id>",
@@ -34,6 +41,15 @@ urlpatterns = [
     path(
         f"personal-access-tokens/<{converters.NAME}:token_id>/",
         PersonalAccessTokenViewSet.as_view({"get": "retrieve", "delete": "destroy"}, schema=None),
+    ),
+    path(
+        f"personal-access-tokens/<{converters.NAME}:token_id>/rotate",
+        PersonalAccessTokenViewSet.as_view({"post": "rotate"}),
+        name="token-rotate",
+    ),
+    path(
+        f"personal-access-tokens/<{converters.NAME}:token_id>/rotate/",
+        PersonalAccessTokenViewSet.as_view({"post": "rotate"}, schema=None),
     ),
     re_path(r"^personal-access-tokens/", not_found),
 ]

@@ -54,7 +54,8 @@ def revoke_tokens(user: Any) -> int:
         .exclude(expire_at__lte=timezone.now())
         .select_related("user")
     )
-    return sum(token.revoke() for token in tokens)
+    # One reason for both changes: the account changed, and its tokens went with it.
+    return sum(token.revoke("user_deactivated") for token in tokens)
 
 
 def note_password_change(

@@ -25,7 +25,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT",
+    "DESCRIPTION_MAX_LENGTH",
     "NAME_MAX_LENGTH",
+    "clean_description",
     "clean_expire_at",
     "clean_ip_restriction",
     "clean_name",
@@ -35,6 +37,7 @@ __all__ = [
 ]
 
 NAME_MAX_LENGTH = 100
+DESCRIPTION_MAX_LENGTH = 1000
 
 
 class _Default:
@@ -273,3 +276,36 @@ def _shown(value: object, limit: int = 40) -> str:
     """``value`` for a message: its repr, cut short."""
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# Allowed in a description, which may run over several lines; every other
+# control character, and lone surrogates, are refused as in a name.
+_DESCRIPTION_WHITESPACE = frozenset("\t\n\r")
+
+
+def clean_description(value: object, errors: dict[str, str]) -> str:
+    """The owner's note: a string, trimmed, of at most 1000 characters;
+    ``""`` for none."""
+    if not isinstance(value, str):
+        errors["description"] = f"Description must be a string, not {value!r}."
+        return ""
+    clean = value.strip()
+    refused = next(
+        (
+            c
+            for c in clean
+            if unicodedata.category(c) in {"Cc", "Cs"} and c not in _DESCRIPTION_WHITESPACE
+        ),
+        None,
+    )
+    if len(clean) > DESCRIPTION_MAX_LENGTH:
+        errors["description"] = (
+            f"Description {clean[:20]!r}… is {len(clean)} characters long; at most "
+            f"{DESCRIPTION_MAX_LENGTH} are allowed."
+        )
+    elif refused is not None:
+        what = _REFUSED_CATEGORIES[unicodedata.category(refused)]
+        errors["description"] = (
+            f"Description contains the {what} U+{ord(refused):04X}, which is not allowed."
+        )
+    return clean

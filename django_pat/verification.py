@@ -58,6 +58,8 @@ REASONS = {
     "unknown": 401,
     "revoked": 401,
     "expired": 401,
+    # Unused for longer than DORMANT_AFTER_DAYS.
+    "dormant": 401,
     "inactive_user": 401,
     "unknown_type": 401,
     "ip_not_allowed": 403,
@@ -122,8 +124,9 @@ def authenticate_request(
     """The token ``presented`` names, if it may authenticate ``request``.
 
     Costs no query for a malformed value, one (token and user together) for
-    a well-formed one, and one conditional UPDATE when ``last_used_at`` is
-    older than the configured interval. Raises :class:`TokenRejected`: 401
+    a well-formed one, and one conditional UPDATE (of ``last_used_at`` and
+    ``last_used_ip``) when ``last_used_at`` is older than the configured
+    interval. Raises :class:`TokenRejected`: 401
     and 403 for the token's rules, 503 (reason ``unavailable``, logged here
     once with its traceback) when the database did not answer.
     """
@@ -156,7 +159,7 @@ def _authenticate(request: HttpRequest | Request, presented: Presented) -> Perso
                 path=request.path,
             )
         raise
-    _touch(token)
+    _touch(token, request)
     return token
 
 
@@ -165,6 +168,10 @@ def _find(presented: Presented) -> PersonalAccessToken:
     if digest is None:
         raise TokenRejected("malformed")
     token = cache.find(digest) if pat_settings.cache else lookup.fetch(digest)
+    if token is not None and pat_settings.cache and token.is_dormant():
+        # A cached entry keeps the last use it was filled with; before a
+        # token in use is refused as dormant, the row says when it was used.
+        token = lookup.fetch(digest)
     if token is None:
         raise TokenRejected("unknown")
     return token
@@ -175,6 +182,9 @@ def _check(token: PersonalAccessToken, request: HttpRequest | Request) -> None:
         raise TokenRejected("revoked")
     if token.is_expired():
         raise TokenRejected("expired")
+    # On the row already loaded: no query.
+    if token.is_dormant():
+        raise TokenRejected("dormant")
     if not user_can_authenticate(token.user):
         raise TokenRejected("inactive_user")
     token_type = token.token_type
@@ -201,16 +211,19 @@ def _check(token: PersonalAccessToken, request: HttpRequest | Request) -> None:
         )
 
 
-def _touch(token: PersonalAccessToken) -> None:
-    """Record the use, at most once per interval, without a read-modify-write."""
+def _touch(token: PersonalAccessToken, request: HttpRequest | Request) -> None:
+    """Record the use and the client's address, at most once per interval,
+    in one UPDATE, without a read-modify-write."""
     now = timezone.now()
     stale_before: datetime = now - pat_settings.last_used_update_interval
     if token.last_used_at is not None and token.last_used_at > stale_before:
         return
     if cache.used_since(token, stale_before):  # cache mode: another process recorded it
         return
+    address = client_ip(request)
+    ip = None if address is None else str(address)
     PersonalAccessToken.objects.filter(
         Q(last_used_at__isnull=True) | Q(last_used_at__lte=stale_before), pk=token.pk
-    ).update(last_used_at=now)
-    token.last_used_at = now
+    ).update(last_used_at=now, last_used_ip=ip)
+    token.last_used_at, token.last_used_ip = now, ip
     cache.record_use(token, now)

@@ -1,4 +1,5 @@
-"""The REST endpoints: list, provision, retrieve and revoke one's own tokens."""
+"""The REST endpoints: list, provision, retrieve, revoke and rotate one's own
+tokens, and describe the token a request came with."""
 
 from __future__ import annotations
 
@@ -7,36 +8,30 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_variables
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import (
-    OpenApiExample,
-    OpenApiParameter,
-    OpenApiResponse,
-    extend_schema,
-)
 from rest_framework import exceptions, serializers, viewsets
+from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
+from . import rotation
 from .authentication import PersonalAccessTokenAuthentication
 from .conf import pat_settings
 from .exceptions import exception_handler
 from .models import InactiveRequester, PersonalAccessToken, PersonalAccessTokenQuerySet
-from .openapi import TAG, scopes_sentence
 from .pagination import LinkHeaderPagination
 from .parsers import JSONParser
-from .permissions import HasRequiredScopes
-from .scopes import READ, WRITE
+from .permissions import HasRequiredScopes, InsufficientScope
+from .scopes import READ, ROTATE, WRITE
 from .serializers import (
-    ErrorSerializer,
     PersonalAccessTokenSerializer,
     ProvisionSerializer,
-    RevokeResponseSerializer,
+    RotateSerializer,
     django_errors_to_drf,
 )
 from .throttling import SCOPE, OptionalScopedRateThrottle
 from .verification import GENERIC_MESSAGE
+from .views_schema import token_viewset_schema
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -47,76 +42,29 @@ __all__ = ["PersonalAccessTokenViewSet"]
 
 _BOOLEANS = {"true": True, "false": False}
 
-_ERROR_MEANINGS = {
-    400: "Bad Request",
-    401: "Not authenticated, or an invalid, expired or revoked token",
-    403: "Not allowed: token used from another address, beyond its type or without a scope "
-    'the request needs (with `WWW-Authenticate: Bearer error="insufficient_scope"`); '
-    "missing CSRF token",
-    404: "Not Found",
-    429: "Throttled",
-    500: "Internal Server Error",
-    503: "Service Unavailable: the database could not be reached, so the request was not "
-    "authenticated; try again after the Retry-After header's seconds",
-}
 
-
-def _errors(*codes: int) -> dict[int, OpenApiResponse]:
-    return {code: OpenApiResponse(ErrorSerializer, _ERROR_MEANINGS[code]) for code in codes}
-
-
-_TOKEN_ID = OpenApiParameter(
-    "token_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The token's id."
-)
-
-_LIST_PARAMETERS = [
-    OpenApiParameter(
-        "active", OpenApiTypes.BOOL, description="Only active, or only inactive, tokens."
-    ),
-    OpenApiParameter(
-        "type",
-        {"$ref": "#/components/schemas/PersonalAccessTokenType"},
-        description="Only tokens of this type.",
-    ),
-    OpenApiParameter(
-        LinkHeaderPagination.limit_query_param,
-        {"type": "integer", "minimum": 1, "maximum": LinkHeaderPagination.max_limit},
-        description=f"Page size, 1 to {LinkHeaderPagination.max_limit}. Without it, the whole "
-        "list; with it, the Link and X-Total-Count headers.",
-    ),
-    OpenApiParameter(
-        LinkHeaderPagination.offset_query_param,
-        {"type": "integer", "minimum": 0, "maximum": LinkHeaderPagination.max_offset},
-        description="How many tokens to skip; only with limit.",
-    ),
-    OpenApiParameter(
-        "Link",
-        OpenApiTypes.STR,
-        OpenApiParameter.HEADER,
-        response=[200],
-        description='With limit: the neighbouring pages (RFC 8288, rel="next" and rel="prev").',
-    ),
-    OpenApiParameter(
-        "X-Total-Count",
-        OpenApiTypes.INT,
-        OpenApiParameter.HEADER,
-        response=[200],
-        description="With limit: how many tokens match, on all pages.",
-    ),
-]
-
-
+@token_viewset_schema
 class PersonalAccessTokenViewSet(viewsets.GenericViewSet[PersonalAccessToken]):
-    """Your personal access tokens: list, provision, look up and revoke them."""
+    """Your personal access tokens: list, provision, look up, revoke and rotate them."""
 
     # To change what these endpoints do without forking them, subclass and
     # override (README, "Extending"): get_provision_defaults(), provision(),
     # get_provision_response_data(), serializer_class (tokens in responses),
-    # provision_serializer_class (the provisioning request), get_queryset().
+    # provision_serializer_class (the provisioning request), get_queryset(),
+    # rotate_serializer_class (the rotation request), rotation_scopes().
 
     serializer_class: type[serializers.BaseSerializer[Any]] = PersonalAccessTokenSerializer
     provision_serializer_class: type[ProvisionSerializer] = ProvisionSerializer
+    rotate_serializer_class: type[RotateSerializer] = RotateSerializer
     permission_classes = (IsAuthenticated, HasRequiredScopes)
+    # What a token restricted by scope needs, by method (CONTRACT 9.2); rotate
+    # and self decide for themselves (get_required_scopes).
+    required_scopes = {
+        "GET": [READ],
+        "POST": [WRITE],
+        "DELETE": [WRITE],
+        "OPTIONS": [],
+    }
     parser_classes = (JSONParser,)
     renderer_classes = (JSONRenderer,)
     throttle_classes = (OptionalScopedRateThrottle,)
@@ -127,18 +75,12 @@ class PersonalAccessTokenViewSet(viewsets.GenericViewSet[PersonalAccessToken]):
     # The URL's token id (a UUID, by the route's converter: a malformed id
     # never reaches the view) names the primary key.
     lookup_url_kwarg = "token_id"
-    # For a token restricted by scope (django_pat.permissions). OPTIONS
-    # describes the endpoints, and shows POST's fields only to who may POST.
-    required_scopes = {
-        "GET": [READ],
-        "POST": [WRITE],
-        "DELETE": [WRITE],
-        "OPTIONS": [],
-    }
 
     def get_serializer_class(self) -> type[serializers.BaseSerializer[Any]]:
         # OPTIONS describes a POST by its request body, not by the response.
         if self.request is not None and self.request.method == "POST":
+            if self.action_map.get("post") == "rotate":
+                return self.rotate_serializer_class
             return self.provision_serializer_class
         return self.serializer_class
 
@@ -225,20 +167,6 @@ class PersonalAccessTokenViewSet(viewsets.GenericViewSet[PersonalAccessToken]):
             raise exceptions.ValidationError(errors)
         return queryset
 
-    @extend_schema(
-        operation_id="list_personal_access_tokens",
-        summary="List personal access tokens for your account",
-        description="Your tokens, newest first, revoked and expired ones included "
-        "(with `active: false`). The body is always a JSON array; `limit` and `offset` "
-        "page it, with the paging in the `Link` and `X-Total-Count` headers."
-        f"\n\n{scopes_sentence(required_scopes['GET'])}",
-        tags=[TAG],
-        parameters=_LIST_PARAMETERS,
-        responses={
-            200: OpenApiResponse(PersonalAccessTokenSerializer(many=True), "OK"),
-            **_errors(400, 401, 403, 404, 429, 500, 503),
-        },
-    )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
@@ -246,34 +174,6 @@ class PersonalAccessTokenViewSet(viewsets.GenericViewSet[PersonalAccessToken]):
             return self.get_paginated_response(self.get_serializer(page, many=True).data)
         return Response(self.get_serializer(queryset, many=True).data)
 
-    @extend_schema(
-        operation_id="provision_personal_access_token",
-        summary="Provision a personal access token",
-        description="Makes a token for your account. The response is the only place the "
-        "secret `token` ever appears: store it now. Send only the fields you choose: the "
-        "server fills in the rest (their descriptions say how). When a token authenticates "
-        "this request, the new token may not outlive it, allow more addresses or more "
-        "methods, or have a scope it lacks."
-        f"\n\n{scopes_sentence(required_scopes['POST'])}",
-        tags=[TAG],
-        request=ProvisionSerializer,
-        examples=[
-            OpenApiExample(
-                "A read-only token for CI",
-                value={
-                    "name": "ci read-only",
-                    "type": "read_only",
-                    "ipRestriction": "192.0.2.0/24, 2001:db8::1",
-                },
-                request_only=True,
-            ),
-            OpenApiExample("Defaults for the rest", value={"name": "laptop"}, request_only=True),
-        ],
-        responses={
-            200: OpenApiResponse(PersonalAccessTokenSerializer, "OK"),
-            **_errors(400, 401, 403, 404, 429, 500, 503),
-        },
-    )
     @method_decorator(sensitive_variables("secret", "body"))
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         request_serializer = self.provision_serializer_class(
@@ -292,36 +192,76 @@ class PersonalAccessTokenViewSet(viewsets.GenericViewSet[PersonalAccessToken]):
         # The secret is in this response only: no cache may keep a copy.
         return Response(body, headers={"Cache-Control": "no-store"})
 
-    @extend_schema(
-        operation_id="get_personal_access_token",
-        summary="Get a personal access token",
-        description="One of your tokens, with `token` null. Another user's token, an "
-        "unknown id and a malformed one are a 404."
-        f"\n\n{scopes_sentence(required_scopes['GET'])}",
-        tags=[TAG],
-        parameters=[_TOKEN_ID],
-        responses={
-            200: OpenApiResponse(PersonalAccessTokenSerializer, "OK"),
-            **_errors(400, 401, 403, 404, 429, 500, 503),
-        },
-    )
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return Response(self.get_serializer(self.get_object()).data)
 
-    @extend_schema(
-        operation_id="revoke_personal_access_token",
-        summary="Revoke a personal access token",
-        description="The token stops working at once and stays in the list with "
-        "`active: false`. Revoking it again answers 200 again. Another user's token, an "
-        "unknown id and a malformed one are a 404."
-        f"\n\n{scopes_sentence(required_scopes['DELETE'])}",
-        tags=[TAG],
-        parameters=[_TOKEN_ID],
-        responses={
-            200: OpenApiResponse(RevokeResponseSerializer, "OK"),
-            **_errors(400, 401, 403, 404, 429, 500, 503),
-        },
-    )
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        self.get_object().revoke()
+        self.get_object().revoke("owner", by=request.user)  # type: ignore[arg-type]
         return Response({"message": "Personal access token revoked.", "status": 200})
+
+    # -- rotation and the current token --------------------------------------
+
+    def get_required_scopes(self, request: Request) -> Any:
+        """``required_scopes``, but for rotation, whose rule is one scope of
+        several (:meth:`check_rotation_scopes`, once the token is known),
+        and for ``self``, which needs none (CONTRACT 9.3)."""
+        if self.action in {"rotate", "current"}:
+            return []
+        return self.required_scopes
+
+    def rotation_scopes(self, token: PersonalAccessToken) -> tuple[str, ...]:
+        """The scopes, any one of which lets this request rotate ``token``:
+        ``tokens:write``, or also ``tokens:rotate`` when the token making the
+        request rotates itself (CONTRACT 9.3)."""
+        parent = self.get_parent_token()
+        if parent is not None and parent.pk == token.pk:
+            return (WRITE, ROTATE)
+        return (WRITE,)
+
+    def check_rotation_scopes(self, token: PersonalAccessToken) -> None:
+        """Refuse a token whose scopes hold none of :meth:`rotation_scopes`:
+        403 ``insufficient_scope``, naming the one scope that would do
+        (``tokens:rotate`` for a token rotating itself, else
+        ``tokens:write``). A token not restricted by scope, and a session,
+        pass. Scopes are read from the token already loaded: no query.
+        """
+        parent = self.get_parent_token()
+        granted = getattr(parent, "scopes", None)
+        if granted is None:
+            return
+        needed = self.rotation_scopes(token)
+        if not set(needed) & set(granted):
+            least = [needed[-1]]
+            raise InsufficientScope(least, least, self.request.method or "POST")
+
+    @action(detail=True, methods=["post"])
+    @method_decorator(sensitive_variables("secret", "body"))
+    def rotate(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        token = self.get_object()
+        request_serializer = self.rotate_serializer_class(
+            data=request.data, context=self.get_serializer_context()
+        )
+        request_serializer.is_valid(raise_exception=True)
+        self.check_rotation_scopes(token)
+        try:
+            successor, secret = rotation.rotate(
+                token,
+                parent=self.get_parent_token(),
+                by=request.user,  # type: ignore[arg-type]
+                **request_serializer.rotate_arguments(),
+            )
+        except InactiveRequester:
+            raise exceptions.AuthenticationFailed(GENERIC_MESSAGE) from None
+        except DjangoValidationError as error:
+            raise django_errors_to_drf(error) from None
+        body = self.get_provision_response_data(successor, secret)
+        return Response(body, headers={"Cache-Control": "no-store"})
+
+    @action(detail=False, methods=["get"], url_path="self")
+    def current(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        token = self.get_parent_token()
+        if token is None:
+            raise exceptions.NotFound(
+                "This request was not authenticated with a personal access token."
+            )
+        return Response(self.get_serializer(token).data)

@@ -2,7 +2,8 @@
 
 Environment variables: ``DATABASE_URL`` (default: SQLite file ``db.sqlite3``),
 ``REDIS_URL`` (cache; default: local memory), ``DJANGO_DEBUG`` (default on),
-``DJANGO_SECRET_KEY``, ``DJANGO_ALLOWED_HOSTS`` (comma-separated, default ``*``).
+``DJANGO_SECRET_KEY``, ``DJANGO_ALLOWED_HOSTS`` (comma-separated, default ``*``),
+``SITE_URL`` (the site's address in emails; default ``http://127.0.0.1:8000``).
 This is a demo: do not deploy it as it stands.
 """
 
@@ -177,7 +178,14 @@ DJANGO_PAT: dict[str, object] = {
         "profile:read": "Read your profile: username, email address and name.",
         "profile:write": "Change the name on your profile.",
     },
+    # Where the links in django-pat's emails point (expiry notices, leaked tokens).
+    "SITE_URL": os.environ.get("SITE_URL", "http://127.0.0.1:8000"),
 }
+
+# Emails (`manage.py pat_notify_expiring`'s notices, say) are printed on the
+# console instead of sent: a demo has no mail server.
+EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = "django-pat example <tokens@example.com>"
 
 LOGGING = {
     "version": 1,

@@ -665,3 +665,41 @@ def test_revoke_on_deactivation_and_the_cache_agree(
 
     assert refused(token[1])
     assert PersonalAccessToken.objects.get(pk=token[0].pk).revoked_at is not None
+
+
+# --- dormancy --------------------------------------------------------------------
+
+
+def test_a_cached_last_use_never_makes_a_token_in_use_dormant(
+    make_token: MakeToken, settings: Any, django_assert_num_queries: Any
+) -> None:
+    """An entry keeps the lastUsedAt it was filled with; before a token that
+    looks dormant in it is refused, the row says when it was last used."""
+    settings.DJANGO_PAT = {"CACHE": "pat", "DORMANT_AFTER_DAYS": 30}
+    token, secret = make_token()
+    # The entry of a token last used 40 days ago, when it was filled ...
+    PersonalAccessToken.objects.filter(pk=token.pk).update(
+        last_used_at=timezone.now() - timedelta(days=40)
+    )
+    stale = PersonalAccessToken.objects.select_related("user").get(pk=token.pk)
+    caches["pat"].set(pat_cache._entry_key(token.digest), pat_cache._to_entry(stale))
+    # ... and a use recorded since, by another process.
+    PersonalAccessToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+
+    with django_assert_num_queries(1):
+        _, found = authenticate(secret)
+
+    assert found.pk == token.pk
+
+
+def test_a_token_dormant_in_the_database_is_refused_in_cache_mode(
+    make_token: MakeToken, settings: Any
+) -> None:
+    settings.DJANGO_PAT = {"CACHE": "pat", "DORMANT_AFTER_DAYS": 30}
+    token, secret = make_token()
+    PersonalAccessToken.objects.filter(pk=token.pk).update(
+        last_used_at=timezone.now() - timedelta(days=31)
+    )
+
+    assert refused(secret)
+    assert refused(secret)  # from the cache's entry now, read again from the row

@@ -654,3 +654,97 @@ def test_only_cache_mode_connects_a_receiver_to_token_deletes(db, signal):
 def test_purge_refuses_a_bad_batch_size(db, size):
     with pytest.raises(CommandError, match="is not a whole number from 1 to 10000"):
         run("pat_purge", "--days=1", f"--batch-size={size}")
+
+
+# --- pat_rotate -------------------------------------------------------------
+
+
+def test_rotate_prints_the_new_secret_alone_and_revokes_the_old(token, client_for):
+    old, old_secret = token
+
+    out, err = run("pat_rotate", str(old.pk))
+
+    secret = out.strip()
+    assert SECRET.fullmatch(secret)
+    new = PersonalAccessToken.objects.get(digest=digest(secret))
+    assert (new.previous, new.name, new.type) == (old, old.name, old.type)
+    assert secret not in err
+    assert old.display_prefix in err
+    assert new.display_prefix in err
+    old.refresh_from_db()
+    assert (old.revoked_reason, old.revoked_by) == ("rotated", None)
+    assert client_for(old_secret).get("/api/personal-access-tokens").status_code == 401
+    assert client_for(secret).get("/api/personal-access-tokens").status_code == 200
+
+
+def test_rotate_with_an_expiry(token):
+    expiry = (timezone.now() + timedelta(days=3)).replace(microsecond=0)
+
+    out, _ = run("pat_rotate", str(token[0].pk), f"--expire-at={expiry.isoformat()}")
+
+    assert PersonalAccessToken.objects.get(digest=digest(out.strip())).expire_at == expiry
+
+
+def test_rotate_expires_in_days(token):
+    out, _ = run("pat_rotate", str(token[0].pk), "--expires-in-days", "2")
+
+    new = PersonalAccessToken.objects.get(digest=digest(out.strip()))
+    assert timedelta(days=2) - timedelta(minutes=1) < new.expire_at - timezone.now()
+    assert new.expire_at - timezone.now() <= timedelta(days=2)
+
+
+def test_rotate_sends_the_rotated_signal(token, django_capture_on_commit_callbacks):
+    sent = []
+
+    def receiver(sender, **kwargs):
+        sent.append(kwargs)
+
+    signals.token_rotated.connect(receiver)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            out, _ = run("pat_rotate", str(token[0].pk))
+    finally:
+        signals.token_rotated.disconnect(receiver)
+
+    [signal] = sent
+    assert (signal["previous"], signal["rotated_by"]) == (token[0], None)
+    assert signal["token"].digest == digest(out.strip())
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["not-a-uuid"], "'not-a-uuid' is not a token id"),
+        ([str(uuid.UUID(int=1))], "No token with id"),
+        (["TOKEN", "--expire-at", "tomorrow"], "is not an RFC 3339"),
+        (["TOKEN", "--expires-in-days", "0"], "1 or more"),
+        (["TOKEN", "--no-expiry"], "must expire"),
+        (["TOKEN", "--expires-in-days", "400"], "--expire-at: Expiry"),
+    ],
+    ids=["malformed", "unknown", "bad-date", "zero-days", "never", "too-long"],
+)
+def test_rotate_refuses_bad_input(token, arguments, message):
+    arguments = [str(token[0].pk) if a == "TOKEN" else a for a in arguments]
+
+    with pytest.raises(CommandError, match=message):
+        run("pat_rotate", *arguments)
+
+    token[0].refresh_from_db()
+    assert token[0].revoked_at is None
+
+
+def test_rotate_refuses_a_revoked_token(token):
+    token[0].revoke()
+
+    with pytest.raises(CommandError, match="Only an active token can be rotated"):
+        run("pat_rotate", str(token[0].pk))
+
+    assert PersonalAccessToken.objects.filter(previous=token[0]).count() == 0
+
+
+def test_rotate_refuses_a_deactivated_users_token(token, user):
+    user.is_active = False
+    user.save()
+
+    with pytest.raises(CommandError, match="is not active"):
+        run("pat_rotate", str(token[0].pk))

@@ -313,6 +313,82 @@ def test_concurrent_revokes_of_one_token_all_answer_200(site, make_token):
     assert victim.revoked_at is not None
 
 
+# --- PostgreSQL: rotation ---------------------------------------------------------
+
+
+def rotate_path(token_id: object) -> str:
+    return f"{detail_url(token_id)}/rotate"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("round_", range(3))
+def test_concurrent_rotations_of_one_token_give_one_successor(
+    site, user, make_token, slow_secrets, round_, figure
+):
+    """Each request authenticated by a token of its own, as separate jobs
+    would: they meet only on the token they rotate."""
+    victim, victim_secret = make_token(name="victim")
+    secrets = [make_token(name=f"rotator {n}")[1] for n in range(THREADS)]
+
+    replies = race(THREADS, lambda n: call(site, "POST", rotate_path(victim.pk), secrets[n]))
+
+    figure(f"{THREADS} rotations of one token: {outcome(replies)}")
+    assert Counter(r.status for r in replies) == {200: 1, 400: THREADS - 1}
+    for reply in replies:
+        if reply.status == 400:
+            assert reply.body["message"] == (
+                "Only an active token can be rotated; this one is revoked."
+            )
+    [winner] = [r.body for r in replies if r.status == 200]
+    successors = PersonalAccessToken.objects.filter(previous=victim)
+    assert [str(pk) for pk in successors.values_list("pk", flat=True)] == [winner["id"]]
+    assert PersonalAccessToken.objects.active().for_user(user).filter(name="victim").count() == 1
+    assert call(site, "GET", LIST_URL, victim_secret).status == 401
+    assert call(site, "GET", LIST_URL, winner["token"]).status == 200
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_token_rotating_itself_many_times_at_once_has_one_successor(
+    site, make_token, slow_secrets, figure
+):
+    victim, secret = make_token(name="victim")
+
+    replies = race(THREADS, lambda _: call(site, "POST", rotate_path(victim.pk), secret))
+
+    figure(f"{THREADS} self-rotations at once: {outcome(replies)}")
+    statuses = Counter(r.status for r in replies)
+    # The losers either found it rotated (400) or were refused with it (401).
+    assert statuses[200] == 1
+    assert set(statuses) <= {200, 400, 401}
+    assert PersonalAccessToken.objects.filter(previous=victim).count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_rotations_racing_provisions_under_the_same_token_never_deadlock(
+    site, user, make_token, slow_secrets, figure
+):
+    """A rotation locks the owner before the token it rotates, as provision()
+    locks the owner before the token that asks: a token provisioning while it
+    is rotated waits its turn, never deadlocks."""
+    victim, secret = make_token(name="victim")
+    _, rotator = make_token(name="rotator")
+    names = iter(f"child {n}" for n in range(THREADS))
+
+    def work(n: int) -> Reply:
+        if n % 2:
+            return call(site, "POST", rotate_path(victim.pk), rotator)
+        return call(site, "POST", LIST_URL, secret, {"name": next(names)})
+
+    replies = race(THREADS, work)
+
+    figure(f"rotations and provisions under the rotated token: {outcome(replies)}")
+    assert {r.status for r in replies} <= {200, 400, 401}
+    assert PersonalAccessToken.objects.filter(previous=victim).count() == 1
+
+
 # --- PostgreSQL: lastUsedAt -------------------------------------------------------
 
 

@@ -76,6 +76,27 @@ def test_revoke_on_password_change_is_loaded(settings: Any) -> None:
     assert pat_settings.revoke_on_password_change is True
 
 
+def test_lifecycle_defaults() -> None:
+    lifecycle = pat_settings.lifecycle
+
+    assert lifecycle.dormant_after is None
+    assert lifecycle.notice_windows == (30, 7, 1)
+    assert lifecycle.site_url is None
+
+
+def test_lifecycle_settings_are_loaded(settings: Any) -> None:
+    settings.DJANGO_PAT = {
+        "DORMANT_AFTER_DAYS": 45,
+        "EXPIRY_NOTICE_DAYS": [1, 14],
+        "SITE_URL": "https://example.com/tools/",
+    }
+
+    lifecycle = pat_settings.lifecycle
+    assert lifecycle.dormant_after == timedelta(days=45)
+    assert lifecycle.notice_windows == (14, 1)  # widest first
+    assert lifecycle.site_url == "https://example.com/tools"
+
+
 def test_default_trusts_no_proxy() -> None:
     assert pat_settings.trusted_proxy_count == 0
     assert pat_settings.trusted_proxy_networks == ()
@@ -246,6 +267,34 @@ BAD_SETTINGS: list[tuple[str, Any, str]] = [
     ("default scopes numbers", {"DEFAULT_SCOPES": [1]}, "DEFAULT_SCOPES'] must be"),
     ("default scope unknown", {"DEFAULT_SCOPES": ["pkg"]}, "names 'pkg', not among the scopes"),
     ("default scope twice", {"DEFAULT_SCOPES": ["tokens:read"] * 2}, "'tokens:read' twice"),
+    ("dormant zero", {"DORMANT_AFTER_DAYS": 0}, "DORMANT_AFTER_DAYS"),
+    ("dormant negative", {"DORMANT_AFTER_DAYS": -30}, "DORMANT_AFTER_DAYS"),
+    ("dormant a timedelta", {"DORMANT_AFTER_DAYS": timedelta(days=30)}, "DORMANT_AFTER_DAYS"),
+    ("dormant a string", {"DORMANT_AFTER_DAYS": "30"}, "DORMANT_AFTER_DAYS"),
+    ("dormant a boolean", {"DORMANT_AFTER_DAYS": True}, "DORMANT_AFTER_DAYS"),
+    ("dormant a float", {"DORMANT_AFTER_DAYS": 1.5}, "DORMANT_AFTER_DAYS"),
+    ("dormant absurd", {"DORMANT_AFTER_DAYS": 10**9}, "DORMANT_AFTER_DAYS"),
+    (
+        "dormant within the last-used interval",
+        {"DORMANT_AFTER_DAYS": 1, "LAST_USED_UPDATE_INTERVAL": timedelta(days=1)},
+        "LAST_USED_UPDATE_INTERVAL",
+    ),
+    ("notice days an int", {"EXPIRY_NOTICE_DAYS": 7}, "EXPIRY_NOTICE_DAYS"),
+    ("notice days None", {"EXPIRY_NOTICE_DAYS": None}, "EXPIRY_NOTICE_DAYS"),
+    ("notice days a string", {"EXPIRY_NOTICE_DAYS": "30,7"}, "EXPIRY_NOTICE_DAYS"),
+    ("notice day zero", {"EXPIRY_NOTICE_DAYS": [30, 0]}, "EXPIRY_NOTICE_DAYS"),
+    ("notice day a string", {"EXPIRY_NOTICE_DAYS": ["7"]}, "EXPIRY_NOTICE_DAYS"),
+    ("notice day nested", {"EXPIRY_NOTICE_DAYS": [[7]]}, "EXPIRY_NOTICE_DAYS"),
+    ("notice days repeated", {"EXPIRY_NOTICE_DAYS": [7, 1, 7]}, "repeats"),
+    ("site url without scheme", {"SITE_URL": "example.com"}, "SITE_URL"),
+    ("site url ftp", {"SITE_URL": "ftp://example.com"}, "SITE_URL"),
+    ("site url no host", {"SITE_URL": "https://"}, "SITE_URL"),
+    ("site url with query", {"SITE_URL": "https://example.com/?a=1"}, "SITE_URL"),
+    ("site url with fragment", {"SITE_URL": "https://example.com/#top"}, "SITE_URL"),
+    ("site url with password", {"SITE_URL": "https://u:p@example.com"}, "SITE_URL"),
+    ("site url bad port", {"SITE_URL": "https://example.com:http"}, "SITE_URL"),
+    ("site url with spaces", {"SITE_URL": " https://example.com"}, "SITE_URL"),
+    ("site url a list", {"SITE_URL": ["https://example.com"]}, "SITE_URL"),
 ]
 
 BAD_IDS = [case[0] for case in BAD_SETTINGS]
@@ -328,6 +377,16 @@ def test_every_bad_key_is_reported_at_once() -> None:
         {"REVOKE_ON_PASSWORD_CHANGE": True},
         {"REVOKE_ON_PASSWORD_CHANGE": False},
         {"CACHE_IN_PROCESS": False},
+        {"DORMANT_AFTER_DAYS": None},
+        {"DORMANT_AFTER_DAYS": 1},
+        {"DORMANT_AFTER_DAYS": 90, "LAST_USED_UPDATE_INTERVAL": timedelta(days=1)},
+        {"EXPIRY_NOTICE_DAYS": []},
+        {"EXPIRY_NOTICE_DAYS": (14,)},
+        {"EXPIRY_NOTICE_DAYS": [1, 30, 7]},
+        {"SITE_URL": None},
+        {"SITE_URL": "https://example.com"},
+        {"SITE_URL": "http://127.0.0.1:8000/"},
+        {"SITE_URL": "https://example.com/tools"},
         {"TYPES": {"admin": {"methods": "*"}}, "DEFAULT_TYPE": "admin"},
         {"SCOPES": {"packages:read": "Download packages.", "a" * 64: "Long."}},
         {"DEFAULT_SCOPES": []},

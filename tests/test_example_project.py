@@ -466,6 +466,8 @@ def test_schema_has_the_endpoints(schema):
         # The site's own endpoint, guarded by its own scopes.
         ("get", "/api/profile"),
         ("patch", "/api/profile"),
+        ("post", "/api/personal-access-tokens/{token_id}/rotate"),
+        ("get", "/api/personal-access-tokens/self"),
     }
 
 
@@ -498,7 +500,14 @@ def test_schema_documents_the_provisioning_request(schema):
     body = operation(schema, "post")["requestBody"]["content"]["application/json"]["schema"]
     request = schema["components"]["schemas"][body["$ref"].rsplit("/", 1)[1]]
 
-    assert set(request["properties"]) == {"name", "type", "ipRestriction", "expireAt", "scopes"}
+    assert set(request["properties"]) == {
+        "name",
+        "type",
+        "ipRestriction",
+        "expireAt",
+        "scopes",
+        "description",
+    }
     assert request["required"] == ["name"]
 
 
@@ -566,21 +575,35 @@ def test_audit_log_records_token_events_without_secrets(browser, demo, site_dir)
     headers = bearer(demo.token, **{"Content-Type": "application/json"})
     body = json.dumps({"name": "audited", "scopes": ["profile:read", "tokens:read"]})
     made = browser.request("POST", "api/personal-access-tokens", body.encode(), headers).json()
-    browser.request("DELETE", f"api/personal-access-tokens/{made['id']}", None, headers)
+    rotated = browser.request(
+        "POST", f"api/personal-access-tokens/{made['id']}/rotate", None, headers
+    ).json()
+    browser.request("DELETE", f"api/personal-access-tokens/{rotated['id']}", None, headers)
     refused = browser.get("api/personal-access-tokens", **bearer(made["token"]))
     assert refused.status == 401
 
     log = (site_dir / "runserver.log").read_text()
 
-    prefix = made["displayPrefix"]
+    prefix, new_prefix = made["displayPrefix"], rotated["displayPrefix"]
     assert f"token provisioned: id={made['id']} prefix={prefix} user=demo name='audited'" in log
     assert f"made_by_token={demo_token_id(browser, demo)} scopes=profile:read,tokens:read" in log
-    assert f"token revoked: id={made['id']} prefix={prefix} user=demo" in log
+    assert (
+        f"token revoked: id={made['id']} prefix={prefix} user=demo name='audited' "
+        "reason=rotated by=demo"
+    ) in log
+    assert (
+        f"token rotated: id={rotated['id']} prefix={new_prefix} replaces id={made['id']} "
+        f"prefix={prefix} user=demo"
+    ) in log
+    assert (
+        f"token revoked: id={rotated['id']} prefix={new_prefix} user=demo name='audited' "
+        "reason=owner by=demo"
+    ) in log
     assert (
         f"token refused: reason=revoked id={made['id']} prefix={prefix} ip=127.0.0.1 "
         "request=GET /api/personal-access-tokens"
     ) in log
-    for secret in (made["token"], demo.token):
+    for secret in (made["token"], rotated["token"], demo.token):
         assert secret not in log
         assert secret[len(prefix) :] not in log
 
@@ -589,3 +612,25 @@ def test_demo_logs_its_token_without_the_secret(demo):
     assert demo.token in demo.output
     assert "token provisioned: " in demo.errors
     assert demo.token not in demo.errors
+
+
+def test_the_site_prints_expiry_notices_on_the_console(tmp_path):
+    environment = site_environment(tmp_path / "db.sqlite3")
+    assert manage(environment, "demo").returncode == 0
+    made = manage(environment, "pat_create", "demo", "--name", "soon", "--expires-in-days", "3")
+    assert made.returncode == 0, made.stderr
+    secret = made.stdout.strip()
+
+    first = manage(environment, "pat_notify_expiring")
+    second = manage(environment, "pat_notify_expiring")
+
+    assert first.returncode == second.returncode == 0, first.stderr + second.stderr
+    # The console backend writes each email where the command writes its lines.
+    assert first.stdout.count("Subject: ") == 1
+    assert 'Subject: Your personal access token "soon" expires in 3 days' in first.stdout
+    assert "To: demo@example.com" in first.stdout
+    assert "http://127.0.0.1:8000/settings/tokens/" in first.stdout
+    assert "Sent the 7-day notice for 'soon'" in first.stdout
+    assert secret not in first.stdout
+    assert "Subject: " not in second.stdout
+    assert second.stdout.strip().endswith("Sent 0 notices.")

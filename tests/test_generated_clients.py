@@ -4,7 +4,8 @@ and no workaround:
 
 * openapi-typescript types for openapi-fetch: ``tests/clients/sequence.ts``
   type-checks under ``tsc --noEmit --strict``, then runs the whole sequence
-  (list, provision, use, look up, revoke) against the site;
+  (list, provision, use, look up, ask which token it is, rotate, revoke)
+  against the site;
 * openapi-python-client: the generated package and ``tests/clients/sequence.py``
   pass ``mypy --strict``, then the script runs the same sequence;
 * the TypeScript and Python examples of docs/frontend.md, type-checked and
@@ -205,7 +206,8 @@ def test_typescript_client_runs_the_sequence(typescript_build, server, demo):  #
     assert result.returncode == 0, report(result)
     seen = json.loads(result.stdout)
     assert (seen["type"], seen["revokedStatus"], seen["afterRevoke"]) == ("read_write", 200, 401)
-    assert_made_and_revoked(server, demo.token, seen["id"], "from typescript")
+    assert seen["afterRotate"] == 401
+    assert_made_rotated_and_revoked(server, demo.token, seen, "from typescript")
 
 
 def assert_made_and_revoked(base: str, secret: str, token_id: str, name: str) -> None:
@@ -214,6 +216,17 @@ def assert_made_and_revoked(base: str, secret: str, token_id: str, name: str) ->
     assert reply.status == 200
     token = reply.json()
     assert (token["name"], token["active"], token["token"]) == (name, False, None)
+
+
+def assert_made_rotated_and_revoked(
+    base: str, secret: str, seen: dict[str, str], name: str
+) -> None:
+    """What the site says about the token a client made, rotated and revoked."""
+    assert_made_and_revoked(base, secret, seen["id"], name)
+    assert_made_and_revoked(base, secret, seen["rotatedId"], name)
+    reply = Browser(base).get(f"api/personal-access-tokens/{seen['rotatedId']}", **bearer(secret))
+    rotated = reply.json()
+    assert (rotated["previousId"], rotated["revokedReason"]) == (seen["id"], "owner")
 
 
 def made_by_docs(base: str, secret: str, name: str) -> list[bool]:
@@ -355,7 +368,8 @@ def test_python_client_runs_the_sequence(python_client, server, demo):  # noqa: 
     assert result.returncode == 0, report(result)
     seen = json.loads(result.stdout)
     assert (seen["type"], seen["revokedStatus"], seen["afterRevoke"]) == ("read_write", 200, 401)
-    assert_made_and_revoked(server, demo.token, seen["id"], "from python")
+    assert seen["afterRotate"] == 401
+    assert_made_rotated_and_revoked(server, demo.token, seen, "from python")
 
 
 def test_docs_python_example_runs(python_client, server, demo):  # noqa: F811

@@ -18,16 +18,34 @@ PACKAGE = Path(__file__).resolve().parent.parent / "django_pat"
 # Lowest first. A module may import from its own layer and the ones before it.
 LAYERS: list[tuple[str, set[str]]] = [
     ("pure core: no Django", {"tokens", "ip", "formats", "scopes"}),
-    ("settings", {"conf"}),
+    ("settings", {"conf_lifecycle", "conf"}),
     ("errors and signals", {"exceptions", "signals"}),
-    ("the model", {"validation", "fields", "models"}),
+    (
+        "the model",
+        {"users", "lifecycle", "querysets", "validation", "fields", "models", "rotation"},
+    ),
     ("reading tokens", {"lookup", "client_ip", "cache_copy"}),
     ("cache mode", {"cache", "invalidation", "user_changes"}),
+    ("notices", {"notices"}),
     ("the one decision", {"verification"}),
     ("doors", {"authentication", "middleware", "backends"}),
-    ("API parts", {"serializers", "forms", "pagination", "parsers", "throttling", "converters"}),
+    (
+        "API parts",
+        {
+            "serializer_fields",
+            "serializers",
+            "forms",
+            "pagination",
+            "parsers",
+            "throttling",
+            "converters",
+        },
+    ),
     ("API parts, scopes enforced", {"permissions"}),
-    ("views, schema, admin, commands", {"views", "openapi", "ui", "admin", "management"}),
+    (
+        "views, schema, admin, commands",
+        {"views", "views_schema", "openapi", "openapi_lifecycle", "ui", "admin", "management"},
+    ),
     ("wiring", {"urls", "urls_ui", "checks", "apps", "trigram"}),
 ]
 PURE = LAYERS[0][1]

@@ -435,7 +435,15 @@ def test_revoke_sends_token_revoked_once(token, django_capture_on_commit_callbac
         token[0].revoke()
         token[0].revoke()
 
-    assert sent == [{"sender": PersonalAccessToken, "signal": token_revoked, "token": token[0]}]
+    assert sent == [
+        {
+            "sender": PersonalAccessToken,
+            "signal": token_revoked,
+            "token": token[0],
+            "reason": "owner",
+            "revoked_by": None,
+        }
+    ]
 
 
 def test_revoke_through_stale_copy_sends_no_second_signal(

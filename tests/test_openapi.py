@@ -16,7 +16,13 @@ from django.utils import timezone
 from drf_spectacular.settings import patched_settings
 
 from django_pat.openapi import COMPONENT_NAMES, TAG, TAGS
-from tests.test_views import CONTRACT_FIELDS, TYPES_WITH_DEPLOY, parse_time, post_json
+from tests.test_views import (
+    CONTRACT_FIELDS,
+    LIFECYCLE_FIELDS,
+    TYPES_WITH_DEPLOY,
+    parse_time,
+    post_json,
+)
 
 # The seed's, capitalised alike ("list" was the seed's only lower-case one).
 SEED_SUMMARIES = {
@@ -29,8 +35,8 @@ HOOKS = [
     "django_pat.openapi.postprocess_schema",
 ]
 ERROR_CODES = ["400", "401", "403", "404", "429", "500", "503"]
-# What the API sends: the contract's fields and the display prefix.
-TOKEN_FIELDS = {*CONTRACT_FIELDS, "displayPrefix"}
+# What the API sends: the contract's fields, the display prefix and the lifecycle's.
+TOKEN_FIELDS = {*CONTRACT_FIELDS, "displayPrefix", *LIFECYCLE_FIELDS}
 
 
 def generate(tmp_path: Path, **spectacular_settings: Any) -> dict[str, Any]:
@@ -101,6 +107,8 @@ def test_operation_ids_name_what_generated_clients_call(schema):
         "provision_personal_access_token",
         "get_personal_access_token",
         "revoke_personal_access_token",
+        "rotate_personal_access_token",
+        "get_current_personal_access_token",
     }
 
 
@@ -123,6 +131,8 @@ def test_paths_are_published_without_the_trailing_slash(schema):
     assert set(schema["paths"]) == {
         "/api/personal-access-tokens",
         "/api/personal-access-tokens/{token_id}",
+        "/api/personal-access-tokens/{token_id}/rotate",
+        "/api/personal-access-tokens/self",
     }
 
 
@@ -242,8 +252,17 @@ def test_provisioning_request_component(schema):
 
     assert request["required"] == ["name"]
     assert request["additionalProperties"] is False
-    assert set(properties) == {"name", "type", "ipRestriction", "expireAt", "scopes"}
+    assert set(properties) == {
+        "name",
+        "type",
+        "ipRestriction",
+        "expireAt",
+        "scopes",
+        "description",
+    }
     assert (properties["name"]["minLength"], properties["name"]["maxLength"]) == (1, 100)
+    assert properties["description"]["maxLength"] == 1000
+    assert "nullable" not in properties["description"]
     assert properties["ipRestriction"]["nullable"] is True
     assert "nullable" not in properties["expireAt"]  # a maximum lifetime applies
     assert properties["expireAt"]["format"] == "date-time"
@@ -548,6 +567,7 @@ def test_options_labels_read_as_words(api):
         "ipRestriction": "IP restriction",
         "expireAt": "Expires at",
         "scopes": "Scopes",
+        "description": "Description",
     }
     for name, field in fields.items():
         assert field["help_text"].endswith("."), name
@@ -667,3 +687,80 @@ def test_hook_says_which_scopes_a_projects_own_operations_need(tmp_path, version
     for _, _, described in operations(schema):
         assert described.get("description", "").count("Scopes:") <= 1
     assert "/misconfigured" not in paths
+
+
+# --- the lifecycle: rotation, self, the new fields -------------------------------
+
+
+def test_rotation_request_takes_only_an_expiry(schema):
+    rotate = schema["paths"]["/api/personal-access-tokens/{token_id}/rotate"]["post"]
+    request = components(schema)["PersonalAccessTokenRotateRequest"]
+
+    assert body_schema(rotate["requestBody"]) == {
+        "$ref": "#/components/schemas/PersonalAccessTokenRotateRequest"
+    }
+    # Nothing, or {}, is a rotation with the default expiry.
+    assert not rotate["requestBody"].get("required")
+    assert request["additionalProperties"] is False
+    assert set(request["properties"]) == {"expireAt"}
+    assert "required" not in request
+    assert "nullable" not in request["properties"]["expireAt"]
+    assert "default" not in request["properties"]["expireAt"]
+    assert body_schema(rotate["responses"]["200"]) == {
+        "$ref": "#/components/schemas/PersonalAccessToken"
+    }
+    for code in ERROR_CODES:
+        assert body_schema(rotate["responses"][code])["$ref"].endswith("/PersonalAccessTokenError")
+
+
+def test_self_answers_a_token_and_takes_no_parameter(schema):
+    current = schema["paths"]["/api/personal-access-tokens/self"]["get"]
+
+    assert "parameters" not in current
+    assert body_schema(current["responses"]["200"]) == {
+        "$ref": "#/components/schemas/PersonalAccessToken"
+    }
+    assert body_schema(current["responses"]["404"])["$ref"].endswith("/PersonalAccessTokenError")
+    assert "session" in current["description"]
+
+
+def test_state_and_reason_are_named_enums(schema):
+    properties = components(schema)["PersonalAccessToken"]["properties"]
+
+    assert properties["state"]["allOf"] == [
+        {"$ref": "#/components/schemas/PersonalAccessTokenState"}
+    ]
+    assert components(schema)["PersonalAccessTokenState"]["enum"] == [
+        "active",
+        "revoked",
+        "expired",
+        "dormant",
+    ]
+    # A nullable enum as OpenAPI 3.0 allows one: nullable beside a $ref is not.
+    assert properties["revokedReason"]["oneOf"] == [
+        {"$ref": "#/components/schemas/PersonalAccessTokenRevokedReason"},
+        {"$ref": "#/components/schemas/PersonalAccessTokenNullEnum"},
+    ]
+    assert "nullable" not in properties["revokedReason"]
+    assert components(schema)["PersonalAccessTokenRevokedReason"]["enum"] == [
+        "owner",
+        "staff",
+        "rotated",
+        "leaked",
+        "user_deactivated",
+        "command",
+    ]
+    assert components(schema)["PersonalAccessTokenNullEnum"] == {"enum": [None]}
+
+
+@override_settings(DJANGO_PAT={"MAX_LIFETIME": None})
+def test_rotation_expiry_is_nullable_without_a_maximum(tmp_path):
+    request = components(generate(tmp_path))["PersonalAccessTokenRotateRequest"]
+
+    assert request["properties"]["expireAt"]["nullable"] is True
+
+
+def test_options_of_rotate_describe_the_rotation_request(api, token):
+    fields = api.options(f"/api/personal-access-tokens/{token[0].pk}/rotate").json()["actions"]
+
+    assert set(fields["POST"]) == {"expireAt"}

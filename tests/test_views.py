@@ -34,6 +34,15 @@ CONTRACT_FIELDS = {
     # 9.1
     "scopes",
 }
+# CONTRACT 9.1: the lifecycle's fields, beside the display prefix.
+LIFECYCLE_FIELDS = {
+    "description",
+    "state",
+    "revokedAt",
+    "revokedReason",
+    "lastUsedIp",
+    "previousId",
+}
 RFC3339_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z")
 TOKEN_TEXT = re.compile(r"pat_[0-9A-Za-z]{38}")
 LINK = re.compile(r'<([^>]+)>;\s*rel="([a-z]+)"')
@@ -121,10 +130,10 @@ def test_list_shows_contract_fields_with_json_types(api, token, user):
     assert item["token"] is None
 
 
-def test_list_adds_only_a_non_secret_display_prefix(api, token):
+def test_list_adds_only_non_secret_fields(api, token):
     [item] = api.get(LIST_URL).json()
 
-    assert set(item) - CONTRACT_FIELDS == {"displayPrefix"}
+    assert set(item) - CONTRACT_FIELDS == {"displayPrefix", *LIFECYCLE_FIELDS}
     assert token[1].startswith(item["displayPrefix"])
     assert len(item["displayPrefix"]) <= len("pat_") + 8
 
@@ -1262,6 +1271,7 @@ def test_options_describes_the_provisioning_request(api):
         "ipRestriction",
         "expireAt",
         "scopes",
+        "description",
     }
     assert ":meth:" not in body["description"]
 

@@ -8,6 +8,7 @@ import re
 from datetime import datetime, timedelta
 
 from django.contrib import admin
+from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
@@ -15,16 +16,28 @@ from django.utils.timesince import timesince, timeuntil
 from django.utils.timezone import localtime
 
 from ..conf import pat_settings
+from ..lifecycle import RevokedReason
 from ..models import PersonalAccessToken
 
-__all__ = ["STATUS_LABELS", "TokenDisplay", "breakable"]
+__all__ = ["LIFECYCLE_FIELDS", "STATUS_LABELS", "TokenDisplay", "breakable"]
 
 STATUS_LABELS = {
     "active": "active",
     "revoked": "revoked",
     "expired": "expired",
     "user_inactive": "user inactive",
+    "dormant": "dormant",
 }
+
+
+# A token's page: the lifecycle's fields (CONTRACT 9), in a fieldset of their own.
+LIFECYCLE_FIELDS = (
+    "description_display",
+    "last_used_ip_display",
+    "revoked_reason_display",
+    "rotation_display",
+    "expiry_notice_display",
+)
 
 
 class TokenDisplay:
@@ -73,6 +86,64 @@ class TokenDisplay:
             return muted("any address")
         # A space after each comma lets a long list wrap.
         return ", ".join(token.ip_restriction.split(","))
+
+    # The lifecycle (CONTRACT 9): on a token's page.
+
+    @admin.display(description="description")
+    def description_display(self, token: PersonalAccessToken) -> str:
+        # Line breaks kept, as the owner wrote them; escaped like any text.
+        return (
+            format_html('<div class="pat-description">{}</div>', token.description)
+            if token.description
+            else muted("none")
+        )
+
+    @admin.display(description="last used from")
+    def last_used_ip_display(self, token: PersonalAccessToken) -> str:
+        return breakable(token.last_used_ip, ":") if token.last_used_ip else muted("unknown")
+
+    @admin.display(description="revoked because")
+    def revoked_reason_display(self, token: PersonalAccessToken) -> str:
+        """Why, and who did it: a staff member or the owner, by name."""
+        if token.revoked_at is None:
+            return muted("not revoked")
+        if not token.revoked_reason:
+            return muted("not recorded (revoked before reasons were)")
+        why = RevokedReason(token.revoked_reason).label
+        by = token.revoked_by
+        if by is None:
+            return format_html("{} ({})", why, token.revoked_reason)
+        return format_html("{} ({}), by {}", why, token.revoked_reason, by.get_username())
+
+    @admin.display(description="rotation")
+    def rotation_display(self, token: PersonalAccessToken) -> str:
+        """The token this one replaced, and the one that replaced it, as links."""
+        parts = []
+        previous = token.previous if token.previous_id else None
+        successor = PersonalAccessToken._default_manager.filter(previous_id=token.pk).first()
+        if previous is not None:
+            parts.append(format_html("replaces {}", self._token_link(previous)))
+        if successor is not None:
+            parts.append(format_html("replaced by {}", self._token_link(successor)))
+        if not parts:
+            return muted("never rotated")
+        return format_html_join("; ", "{}", ((part,) for part in parts))
+
+    def _token_link(self, token: PersonalAccessToken) -> str:
+        opts = token._meta
+        url = reverse(
+            f"admin:{opts.app_label}_{opts.model_name}_change",
+            args=[token.pk],
+            current_app=self.admin_site.name,  # type: ignore[attr-defined]
+        )
+        return format_html('<a href="{}">{} ({}…)</a>', url, token.name, token.display_prefix)
+
+    @admin.display(description="expiry notice")
+    def expiry_notice_display(self, token: PersonalAccessToken) -> str:
+        days = token.expiry_notice_days
+        if days is None:
+            return muted("none sent")
+        return f"sent: expires within {days} day{'s' if days != 1 else ''}"
 
     # Two facts to a cell, so that the list fits a 1280-pixel-wide window
     # with the admin's navigation open.

@@ -24,6 +24,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from ..conf import pat_settings
+from ..lifecycle import dormant_q
 from ..models import PersonalAccessTokenQuerySet
 from .counting import (
     BoundedCountPaginator,
@@ -181,16 +182,29 @@ class StatusFilter(ConditionFilter):
         "inactive": "Not active, for any reason",
     }
 
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        choices = list(self.labels.items())
+        dormant_after = pat_settings.lifecycle.dormant_after
+        if dormant_after is not None:
+            # Offered while dormancy is on (DORMANT_AFTER_DAYS).
+            choices.insert(3, ("dormant", f"Dormant: unused for {dormant_after.days} days"))
+        return choices
+
     def conditions(self, now: datetime) -> dict[str, Q]:
         # The rules of PersonalAccessTokenQuerySet: active(), revoked(),
-        # expired() and inactive(), as conditions (tests hold them equal).
+        # expired(), dormant() and inactive(), as conditions (tests hold them equal).
         active = PersonalAccessTokenQuerySet._active_q(now)
-        return {
+        found = {
             "active": active,
             "revoked": Q(revoked_at__isnull=False),
             "expired": Q(revoked_at__isnull=True, expire_at__lte=now),
             "inactive": ~active,
         }
+        unused = dormant_q(now)
+        if unused is not None:
+            live = Q(revoked_at__isnull=True) & (Q(expire_at__isnull=True) | Q(expire_at__gt=now))
+            found["dormant"] = live & unused
+        return found
 
 
 class TypeFilter(ConditionFilter):

@@ -21,10 +21,10 @@ from django.views.decorators.debug import sensitive_variables
 
 from ..forms import ProvisionTokenForm
 from ..models import PersonalAccessToken
-from . import views
+from . import rotation, views
 from .addresses import token_pattern, without_tokens
 from .counting import BoundedCountPaginator
-from .display import TokenDisplay, breakable
+from .display import LIFECYCLE_FIELDS, TokenDisplay, breakable
 from .filters import (
     ConditionFilter,
     CreatedFilter,
@@ -99,8 +99,9 @@ class PersonalAccessTokenAdmin(TokenDisplay, TokenAdminBase):
         (None, {"fields": _about}),
         ("Limits", {"fields": _limits}),
         ("Activity", {"fields": _activity}),
+        ("Lifecycle", {"fields": LIFECYCLE_FIELDS}),
     )
-    readonly_fields = (*_about, *_limits, *_activity)
+    readonly_fields = (*_about, *_limits, *_activity, *LIFECYCLE_FIELDS)
     # Provisioning: Django's add page, with a form whose validation is
     # provision() itself (the secret is never a field, never stored).
     add_form = ProvisionTokenForm
@@ -154,6 +155,11 @@ class PersonalAccessTokenAdmin(TokenDisplay, TokenAdminBase):
         # Revoking starts from a token one can see: without the view
         # permission, the confirmation page would show what the list hides.
         return request.user.has_perm(REVOKE_PERMISSION) and self.has_view_permission(request)
+
+    def has_rotate_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Rotating revokes a token and hands out a new secret for its owner:
+        # both permissions (and, per owner, validate_provisioning_for).
+        return self.has_revoke_permission(request) and self.has_add_permission(request)
 
     def get_actions(self, request: HttpRequest, action_location: Any = None) -> dict[str, Any]:
         # Django 6.1 passes where the actions show (action_location); 5.2 does not.
@@ -249,6 +255,7 @@ class PersonalAccessTokenAdmin(TokenDisplay, TokenAdminBase):
         context = {
             "show_delete": False,
             "can_revoke": self.has_revoke_permission(request),
+            "can_rotate": self.has_rotate_permission(request),
             **(extra_context or {}),
         }
         return super().change_view(request, object_id, form_url, context)
@@ -315,6 +322,11 @@ class PersonalAccessTokenAdmin(TokenDisplay, TokenAdminBase):
                 self.admin_site.admin_view(self.revoke_view),
                 name="{}_{}_revoke".format(*info),
             ),
+            path(
+                "<path:object_id>/rotate/",
+                self.admin_site.admin_view(self.rotate_view),
+                name="{}_{}_rotate".format(*info),
+            ),
             *super().get_urls(),
         ]
 
@@ -323,6 +335,9 @@ class PersonalAccessTokenAdmin(TokenDisplay, TokenAdminBase):
 
     def revoke_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         return views.revoke_token(request, self, object_id)
+
+    def rotate_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        return rotation.rotate_token(request, self, object_id)
 
 
 class TokenChangeList(ChangeList):

@@ -157,7 +157,7 @@ def revoke(
     """Revoke with the model's own operation, log it, and say what happened."""
     revoked = already = 0
     for token in selected:
-        if token.revoke():
+        if token.revoke("staff", by=request.user):  # type: ignore[arg-type]
             model_admin.log_change(request, token, "Revoked.")
             revoked += 1
         else:
@@ -218,15 +218,19 @@ def provisioned(
     model_admin: PersonalAccessTokenAdmin,
     token: PersonalAccessToken,
     secret: str,
+    replaced: PersonalAccessToken | None = None,
 ) -> TemplateResponse:
-    """The answer to provisioning a token: its secret, shown this once."""
+    """The answer to provisioning a token, or to rotating ``replaced`` into
+    it: its secret, shown this once."""
     # The secret goes into this response's body and nowhere else: not a
     # message (a cookie or the session), not a redirect's URL.
+    done = "rotated" if replaced is not None else "provisioned"
     response = _render(
         request,
         model_admin,
         "provisioned.html",
-        title=f"Token provisioned for {token.user.get_username()}",
+        title=f"Token {done} for {token.user.get_username()}",
+        replaced=replaced,
         token=token,
         secret=secret,
         row=_row(model_admin, token),

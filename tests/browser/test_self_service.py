@@ -266,6 +266,8 @@ def test_screenshot_of_the_page(
             created_at=created,
             expire_at=now - 30 * day if state == "expired" else created + 365 * day,
             last_used_at=now - used,
+            last_used_ip="10.0.4.17" if ip.startswith("10.") else ip or "198.51.100.23",
+            description="The release job in GitHub Actions." if ip.startswith("10.") else "",
         )
         if state == "revoked":
             token.revoke()
@@ -647,3 +649,119 @@ def test_a_scope_the_api_refuses_is_reported_next_to_the_scopes(
     expect(error).to_contain_text("'packages:write' is not a scope")
     expect(page.get_by_label("tokens:read")).to_be_focused()
     assert not PersonalAccessToken.objects.exists()
+
+
+# --- the lifecycle: description, where it was used, rotation -------------------------
+
+
+def test_rotating_on_the_page_shows_the_new_token_once_and_the_old_one_stops(
+    page: Page, user: User, log_in: LogIn, make_token: MakeToken, live_server: LiveServer
+) -> None:
+    old, old_secret = make_token(name="deploy", description="Used by the release job.")
+    log_in(page, user)
+    page.goto(PAGE)
+    expect(cell(page, "deploy", "Name")).to_contain_text("Used by the release job.")
+
+    row(page, "deploy").get_by_role("button", name="Rotate deploy").click()
+    dialog = page.get_by_role("dialog", name="Rotate “deploy”?")
+    expect(dialog).to_contain_text(f"{old.display_prefix}…")
+    with page.expect_response(lambda response: response.url.endswith("/rotate")) as answer:
+        dialog.get_by_role("button", name="Rotate").click()
+
+    new = answer.value.json()
+    secret_box = page.get_by_label(re.compile("^Token"))
+    expect(page.locator("#pat-secret")).to_be_visible()
+    expect(page.locator("#pat-secret-replaces")).to_contain_text(f"{old.display_prefix}…")
+    assert secret_box.input_value() == new["token"]
+    expect(page.locator("#pat-list-status")).to_contain_text("Rotated “deploy”.")
+    rows = page.locator("#pat-list tbody tr", has_text="deploy")
+    expect(rows).to_have_count(2)
+    expect(page.locator(f'tr[data-token-id="{old.pk}"]')).to_contain_text("Revoked")
+    expect(page.locator(f'tr[data-token-id="{old.pk}"]')).to_contain_text("rotated")
+    successor = page.locator(f'tr[data-token-id="{new["id"]}"]')
+    expect(successor).to_contain_text("Active")
+    expect(successor).to_contain_text(f"Replaces {old.display_prefix}…")
+    expect(successor).to_contain_text("Used by the release job.")
+    assert api_status(live_server, old_secret) == 401
+    assert api_status(live_server, new["token"]) == 200
+
+    page.get_by_role("button", name="I have copied it").click()
+    page.reload()
+    assert new["token"] not in page.content()
+
+
+def test_cancelling_a_rotation_keeps_the_token(
+    page: Page, user: User, log_in: LogIn, make_token: MakeToken, live_server: LiveServer
+) -> None:
+    _, secret = make_token(name="keep me")
+    log_in(page, user)
+    page.goto(PAGE)
+
+    row(page, "keep me").get_by_role("button", name="Rotate keep me").click()
+    page.get_by_role("dialog").get_by_role("button", name="Cancel").click()
+
+    expect(page.get_by_role("dialog")).to_be_hidden()
+    expect(page.locator("#pat-list tbody tr", has_text="keep me")).to_have_count(1)
+    assert api_status(live_server, secret) == 200
+
+
+def test_a_description_is_sent_and_shown_as_text(page: Page, user: User, log_in: LogIn) -> None:
+    log_in(page, user)
+    page.goto(PAGE)
+    page.get_by_label("Description (optional)").fill('For <b>CI</b>\nAsk "ops".')
+
+    answer = create_and_read_answer(page, "ci")
+
+    assert answer["description"] == 'For <b>CI</b>\nAsk "ops".'
+    expect(cell(page, "ci", "Name").locator(".pat-description")).to_have_text(
+        'For <b>CI</b>\nAsk "ops".'
+    )
+    assert page.locator("#pat-list b").count() == 0
+
+
+def test_a_too_long_description_is_an_error_next_to_the_field(
+    page: Page, user: User, log_in: LogIn
+) -> None:
+    log_in(page, user)
+    page.goto(PAGE)
+    field = page.get_by_label("Description (optional)")
+    # Past the field's own maxlength, as a script or an old browser could send it.
+    field.evaluate("(element) => element.removeAttribute('maxlength')")
+    field.fill("x" * 1001)
+
+    create_and_read_answer(page, "long")
+
+    expect(page.locator("#pat-description-error")).to_contain_text("at most 1000")
+    expect(field).to_be_focused()
+    assert not PersonalAccessToken.objects.exists()
+
+
+def test_the_list_shows_where_a_token_was_last_used_and_why_it_was_revoked(
+    page: Page, user: User, log_in: LogIn, make_token: MakeToken, live_server: LiveServer
+) -> None:
+    _, secret = make_token(name="used")
+    assert api_status(live_server, secret) == 200
+    gone, _ = make_token(name="gone")
+    gone.revoke("staff")
+    log_in(page, user)
+    page.goto(PAGE)
+
+    expect(cell(page, "used", "Last used")).to_contain_text("from 127.0.0.1")
+    expect(cell(page, "gone", "Status")).to_contain_text("Revoked")
+    expect(cell(page, "gone", "Status")).to_contain_text("by staff")
+    expect(row(page, "gone").get_by_role("button")).to_have_count(0)
+
+
+@override_settings(DJANGO_PAT={"DORMANT_AFTER_DAYS": 30})
+def test_a_dormant_token_reads_dormant_and_offers_nothing(
+    page: Page, user: User, log_in: LogIn, make_token: MakeToken
+) -> None:
+    sleeper, _ = make_token(name="sleeper")
+    PersonalAccessToken.objects.filter(pk=sleeper.pk).update(
+        created_at=django_now() - timedelta(days=45)
+    )
+    log_in(page, user)
+    page.goto(PAGE)
+
+    expect(cell(page, "sleeper", "Status")).to_have_text("Dormant")
+    expect(row(page, "sleeper").get_by_role("button")).to_have_count(0)

@@ -1,7 +1,8 @@
 // A frontend developer's program: a client generated from the example site's
 // OpenAPI schema by openapi-typescript, used with openapi-fetch, runs the
-// whole sequence: list, provision, use the new token, look it up, revoke it,
-// and see it refused. tests/test_generated_clients.py type-checks it with
+// whole sequence: list, provision, use the new token, look it up, ask which
+// token it is, rotate it, see the old one refused, revoke the new one, and
+// see it refused. tests/test_generated_clients.py type-checks it with
 // `tsc --noEmit --strict`, then runs it against a live site.
 //
 // Environment: API_BASE_URL (the site, e.g. http://127.0.0.1:8000), API_TOKEN
@@ -16,6 +17,8 @@ type ApiError = components["schemas"]["PersonalAccessTokenError"];
 
 const LIST = "/api/personal-access-tokens";
 const ONE = "/api/personal-access-tokens/{token_id}";
+const ROTATE = "/api/personal-access-tokens/{token_id}/rotate";
+const SELF = "/api/personal-access-tokens/self";
 
 function setting(name: string): string {
   const value = process.env[name];
@@ -62,12 +65,37 @@ const got = await own.GET(ONE, { params: { path: { token_id: token.id } } });
 expect(got.data?.name === name, "the token under its own name");
 expect(got.data.token === null, "no secret outside the provisioning response");
 
-// Revoke it; it stays listed, inactive, and stops working at once.
-const revoked = await api.DELETE(ONE, { params: { path: { token_id: token.id } } });
+// Which token is this? The one the request came with.
+const itself = await own.GET(SELF);
+expect(itself.data?.id === token.id, "self, the calling token");
+expect(itself.data.token === null && itself.data.state === "active", "self, active, no secret");
+expect(typeof itself.data.lastUsedIp === "string", "self, the address it was used from");
+
+// The token rotates itself: a new secret; the old one is refused at once.
+const rotation = await own.POST(ROTATE, { params: { path: { token_id: token.id } }, body: {} });
+expect(rotation.data !== undefined, `a rotated token, got ${JSON.stringify(rotation.error)}`);
+const rotated: Token = rotation.data;
+expect(rotated.previousId === token.id && rotated.name === name, "the successor, named alike");
+expect(rotated.token !== null && rotated.token !== secret, "a new secret");
+const oldRefused = await own.GET(SELF);
+expect(oldRefused.response.status === 401, "a 401 for the rotated token");
+const old = await api.GET(ONE, { params: { path: { token_id: token.id } } });
+expect(old.data?.state === "revoked", "the old token, revoked");
+expect(old.data.revokedReason === "rotated", "revoked because it was rotated");
+const again = await api.POST(ROTATE, { params: { path: { token_id: token.id } } });
+expect(again.error?.status === 400, "a 400 for rotating it twice");
+const successor = createClient<paths>({
+  baseUrl,
+  headers: { Authorization: `Bearer ${rotated.token}` },
+});
+
+// Revoke the successor; it stays listed, inactive, and stops working at once.
+const revoked = await api.DELETE(ONE, { params: { path: { token_id: rotated.id } } });
 expect(revoked.data?.status === 200, "a 200 for the revocation");
-const after = await api.GET(ONE, { params: { path: { token_id: token.id } } });
+const after = await api.GET(ONE, { params: { path: { token_id: rotated.id } } });
 expect(after.data?.active === false, "the revoked token, inactive");
-const refusedUse = await own.GET(LIST);
+expect(after.data.revokedReason === "owner", "revoked by its owner");
+const refusedUse = await successor.GET(LIST);
 expect(refusedUse.response.status === 401, "a 401 for the revoked token");
 expect(refusedUse.error?.status === 401, "the error body on a 401");
 
@@ -75,10 +103,12 @@ console.log(
   JSON.stringify({
     listed: before.length,
     id: token.id,
+    rotatedId: rotated.id,
     type: token.type,
     expireAt: token.expireAt,
     revokedStatus: revoked.data.status,
     afterRevoke: refusedUse.response.status,
+    afterRotate: oldRefused.response.status,
   }),
 );
 
@@ -95,4 +125,8 @@ export function refusedByTheTypes(): void {
   void api.POST(LIST, { body: { name, type: "admin" } });
   // @ts-expect-error: the path needs its token_id
   void api.GET(ONE);
+  // @ts-expect-error: a rotation's expireAt is a date-time string
+  void api.POST(ROTATE, { params: { path: { token_id: "x" } }, body: { expireAt: 5 } });
+  // @ts-expect-error: self takes no token_id
+  void api.GET(SELF, { params: { path: { token_id: "x" } } });
 }

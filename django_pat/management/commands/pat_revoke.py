@@ -39,7 +39,7 @@ class Command(BaseCommand):
             # Every id is checked before anything is revoked: a typo revokes nothing.
             tokens = [get_token(value) for value in options["token_ids"]]
         for token in tokens:
-            if token.revoke():
+            if token.revoke("command"):
                 self.stdout.write(f"Revoked {describe(token)}.")
             else:
                 self.stdout.write(f"Already revoked: {describe(token)}.")

@@ -23,7 +23,8 @@
   const secretPanel = $("pat-secret");
   const secretValue = $("pat-secret-value");
   const confirmDialog = $("pat-confirm");
-  const FIELDS = ["name", "type", "expireAt", "ipRestriction", "scopes"];
+  const rotateDialog = $("pat-rotate-confirm");
+  const FIELDS = ["name", "type", "expireAt", "ipRestriction", "scopes", "description"];
   const scopesSome = $("pat-scopes-some");
   const scopeBoxes = Array.from(form.querySelectorAll('input[name="scopes"]'));
   const DAY = 24 * 60 * 60 * 1000;
@@ -74,7 +75,12 @@
   function inputFor(field) {
     if (field === "expireAt") return expiry.value === "custom" ? expiryDate : expiry;
     if (field === "scopes") return scopesSome.checked ? scopeBoxes[0] || scopesSome : scopesSome;
-    return { name: $("pat-name"), type: typeSelect, ipRestriction: $("pat-ip") }[field];
+    return {
+      name: $("pat-name"),
+      type: typeSelect,
+      ipRestriction: $("pat-ip"),
+      description: $("pat-description"),
+    }[field];
   }
 
   function showErrors(result) {
@@ -207,15 +213,40 @@
     return time;
   }
 
-  function status(token) {
-    if (token.active) return "active";
-    if (token.expireAt && new Date(token.expireAt) <= new Date()) return "expired";
-    return "revoked";
-  }
+  // Why a token was revoked, in a word or two after its badge.
+  const REASONS = {
+    owner: "by you",
+    staff: "by staff",
+    rotated: "rotated",
+    leaked: "found in public",
+    user_deactivated: "account changed",
+    command: "by an administrator",
+  };
 
   function prefixText(token) {
     return `${token.displayPrefix}…`;
   }
+
+  // A second line of small text in a cell: a description, an address.
+  function note(text, className) {
+    const span = document.createElement("span");
+    span.className = `pat-note ${className}`;
+    span.textContent = text;
+    return span;
+  }
+
+  function actionButton(label, className, token, onClick) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = className;
+    button.textContent = label;
+    button.setAttribute("aria-label", `${label} ${token.name}`);
+    button.addEventListener("click", () => onClick(token, button));
+    return button;
+  }
+
+  // The listed tokens by id: a rotated token names the one it replaced.
+  let byId = new Map();
 
   function cell(content, className) {
     const td = document.createElement("td");
@@ -230,31 +261,46 @@
     const tr = document.createElement("tr");
     tr.setAttribute("role", "row");
     tr.dataset.tokenId = token.id;
-    const state = status(token);
+    const state = token.state;
+    const status = document.createDocumentFragment();
     const badge = document.createElement("span");
     badge.className = `pat-status pat-status-${state}`;
     badge.textContent = state[0].toUpperCase() + state.slice(1);
+    status.append(badge);
+    if (token.revokedReason) {
+      status.append(note(REASONS[token.revokedReason] || token.revokedReason, "pat-status-why"));
+    }
     const prefix = document.createElement("code");
     prefix.textContent = prefixText(token);
-    const actions = document.createDocumentFragment();
+    const actions = document.createElement("div");
+    actions.className = "pat-row-actions";
     if (token.active) {
-      const button = document.createElement("button");
-      button.type = "button";
-      button.className = "pat-button-quiet-danger";
-      button.textContent = "Revoke";
-      button.setAttribute("aria-label", `Revoke ${token.name}`);
-      button.addEventListener("click", () => confirmRevoke(token, button));
-      actions.append(button);
+      actions.append(
+        actionButton("Rotate", "", token, confirmRotate),
+        actionButton("Revoke", "pat-button-quiet-danger", token, confirmRevoke),
+      );
+    }
+    const name = document.createDocumentFragment();
+    name.append(token.name);
+    if (token.description) name.append(note(token.description, "pat-description"));
+    const replaced = token.previousId && byId.get(token.previousId);
+    if (replaced) name.append(note(`Replaces ${prefixText(replaced)}`, "pat-replaces"));
+    const lastUsed = document.createDocumentFragment();
+    if (token.lastUsedAt) {
+      lastUsed.append(timeElement(token.lastUsedAt, sinceText));
+      if (token.lastUsedIp) lastUsed.append(note(`from ${token.lastUsedIp}`, "pat-from"));
+    } else {
+      lastUsed.append("Never");
     }
     const ipRestriction = token.ipRestriction ? token.ipRestriction.split(",").join(", ") : "";
     tr.append(
-      cell(token.name, "pat-cell-name"),
+      cell(name, "pat-cell-name"),
       cell(token.type),
-      cell(badge, "pat-cell-status"),
+      cell(status, "pat-cell-status"),
       cell(prefix),
       cell(timeElement(token.createdAt, (date) => dateFormat.format(date))),
       cell(token.expireAt ? timeElement(token.expireAt, (date) => dateFormat.format(date)) : "Never"),
-      cell(token.lastUsedAt ? timeElement(token.lastUsedAt, sinceText) : "Never"),
+      cell(lastUsed, "pat-cell-used"),
       cell(ipRestriction || "Any address", "pat-cell-ip"),
       cell(scopesContent(token), "pat-cell-scopes"),
       cell(actions, "pat-cell-actions"),
@@ -269,6 +315,7 @@
       listStatus.textContent = messageOf(result);
       return;
     }
+    byId = new Map(result.data.map((token) => [token.id, token]));
     listBody.replaceChildren(...result.data.map(row));
     list.hidden = result.data.length === 0;
     const count = result.data.length
@@ -288,6 +335,8 @@
     const expireAt = expireAtFromForm();
     if (expireAt !== undefined) body.expireAt = expireAt;
     body.scopes = scopesFromForm();
+    const description = $("pat-description").value.trim();
+    if (description) body.description = description;
     const submit = $("pat-create");
     submit.disabled = true;
     try {
@@ -306,8 +355,13 @@
     }
   });
 
-  function showSecret(token) {
+  function showSecret(token, replaced) {
     $("pat-secret-name").textContent = `“${token.name}”`;
+    const replaces = $("pat-secret-replaces");
+    replaces.hidden = !replaced;
+    replaces.textContent = replaced
+      ? `It replaces ${prefixText(replaced)}, which no longer works: put the new one wherever the old one was.`
+      : "";
     secretValue.value = token.token;
     $("pat-copy-status").textContent = "";
     secretPanel.hidden = false;
@@ -362,6 +416,28 @@
     radio.addEventListener("change", syncScopes);
   }
   syncScopes();
+  // --- Rotate --------------------------------------------------------------
+
+  function confirmRotate(token, button) {
+    $("pat-rotate-name").textContent = token.name;
+    $("pat-rotate-prefix").textContent = prefixText(token);
+    rotateDialog.returnValue = "";
+    rotateDialog.onclose = async () => {
+      if (rotateDialog.returnValue !== "rotate") {
+        button.focus();
+        return;
+      }
+      const result = await api("POST", `${apiUrl}/${encodeURIComponent(token.id)}/rotate`, {});
+      if (result.ok) showSecret(result.data, token);
+      await refresh(result.ok ? `Rotated “${token.name}”.` : messageOf(result));
+      if (!result.ok) {
+        $("pat-list-title").setAttribute("tabindex", "-1");
+        $("pat-list-title").focus();
+      }
+    };
+    rotateDialog.showModal();
+  }
+
   typeSelect.addEventListener("change", syncExpiryChoices);
   expiry.addEventListener("change", syncExpiryChoices);
   syncExpiryChoices();

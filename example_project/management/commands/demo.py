@@ -25,6 +25,8 @@ class Command(BaseCommand):
         logins = {}
         for username, is_staff in (("demo", False), ("admin", True)):
             user, _ = users.objects.get_or_create(username=username)
+            # An address for the emails the site prints on the console.
+            user.email = f"{username}@example.com"
             password = secrets.token_urlsafe(12)
             user.set_password(password)
             user.is_active = True
@@ -34,7 +36,7 @@ class Command(BaseCommand):
 
         demo = logins["demo"][0]
         for old in PersonalAccessToken.objects.active().for_user(demo).filter(name=DEMO_TOKEN_NAME):
-            old.revoke()
+            old.revoke("command")
         _, secret = PersonalAccessToken.objects.provision(demo, name=DEMO_TOKEN_NAME)
 
         self.stdout.write(
