@@ -27,7 +27,7 @@ from rest_framework import exceptions
 from rest_framework.request import Request
 
 from django_pat import cache as pat_cache
-from django_pat import cache_copy
+from django_pat import cache_copy, process_copy, redis_wire
 from django_pat.authentication import PersonalAccessTokenAuthentication
 from tests.conftest import REDIS_URL
 
@@ -223,7 +223,7 @@ def test_while_a_ping_is_unanswered_the_copy_does_not_answer(
 ) -> None:
     """A PONG may come after the answer to a change (see the next test): until
     it has come, a hit reads Redis. Here Redis is kept too busy to send it."""
-    monkeypatch.setattr(cache_copy, "PING_SECONDS", 3600.0)  # PINGs only where sent here
+    monkeypatch.setattr(process_copy, "PING_SECONDS", 3600.0)  # PINGs only where sent here
     _instance, secret = token
     warm(secret)
     copy = the_copy()
@@ -265,8 +265,8 @@ def test_a_change_answered_in_the_same_pass_as_a_ping_is_not_missed(
     sleeping and asks the copy at once. Before that rule, tens of rounds in
     300 were let in."""
     # PINGs only where the test sends them; without them the copy stays usable.
-    monkeypatch.setattr(cache_copy, "PING_SECONDS", 3600.0)
-    monkeypatch.setattr(cache_copy, "ALIVE_SECONDS", 3600.0)
+    monkeypatch.setattr(process_copy, "PING_SECONDS", 3600.0)
+    monkeypatch.setattr(process_copy, "ALIVE_SECONDS", 3600.0)
     copy = the_copy()
     digest = "9" * 64
     entry = ((), ("an", "entry"), (), ())
@@ -353,7 +353,7 @@ def test_a_flush_empties_the_copy(cache_mode: None) -> None:
 def test_a_lost_connection_empties_the_copy_then_a_new_one_fills_it(
     redis_reads: RedisReads, token: Any, redis_server: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(cache_copy, "RETRY_SECONDS", 0.0)
+    monkeypatch.setattr(process_copy, "RETRY_SECONDS", 0.0)
     _instance, secret = token
     warm(secret)
     name = cache_copy.client_name()
@@ -383,7 +383,7 @@ def test_the_copy_answers_only_while_a_recent_pong_proves_the_connection_works(
 
     # As if no PONG had come for longer than ALIVE_SECONDS (a cut-off network).
     later = time.monotonic() + cache_copy.ALIVE_SECONDS + 1
-    monkeypatch.setattr(cache_copy.time, "monotonic", lambda: later)
+    monkeypatch.setattr(process_copy.time, "monotonic", lambda: later)
     authenticate(secret)
     assert redis_reads.count == 1
 
@@ -399,7 +399,7 @@ def test_the_copy_answers_only_while_a_recent_pong_proves_the_connection_works(
 
 
 def test_the_copy_is_bounded(cache_mode: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cache_copy, "MAX_ENTRIES", 2)
+    monkeypatch.setattr(process_copy, "MAX_ENTRIES", 2)
     copy = the_copy()
     digests = ["1" * 64, "2" * 64, "3" * 64]
     for digest in digests:
@@ -510,7 +510,7 @@ def test_a_copy_that_cannot_be_set_up_is_warned_about_once_then_retried_quietly(
     cache_mode: None, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     attempts = []
-    monkeypatch.setattr(cache_copy, "RETRY_SECONDS", 0.0)
+    monkeypatch.setattr(process_copy, "RETRY_SECONDS", 0.0)
     copy = the_copy()
 
     def refused() -> None:
@@ -555,7 +555,7 @@ def test_an_idle_process_asks_redis_first_even_with_an_old_pong_waiting(
 
     # Idle for a while: the PONG proves only what Redis had sent when it was asked.
     later = time.monotonic() + 3 * cache_copy.ALIVE_SECONDS
-    monkeypatch.setattr(cache_copy.time, "monotonic", lambda: later)
+    monkeypatch.setattr(process_copy.time, "monotonic", lambda: later)
     redis_reads.count = 0
     authenticate(secret)
 
@@ -595,7 +595,7 @@ def test_values_that_can_change_in_place_are_not_shared_between_requests(
 def test_the_least_recently_used_entry_goes_first(
     cache_mode: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(cache_copy, "MAX_ENTRIES", 2)
+    monkeypatch.setattr(process_copy, "MAX_ENTRIES", 2)
     copy = the_copy()
     a, b, c = "a" * 64, "b" * 64, "c" * 64
     copy.get(a)
@@ -639,12 +639,12 @@ def test_the_invalidation_messages_are_read_whole_or_not_at_all() -> None:
         [b"subscribe", cache_copy.CHANNEL, 1],
     ]
     for frame, value in zip(frames, expected, strict=True):
-        assert cache_copy._parse(frame, 0) == (value, len(frame))
+        assert redis_wire.parse(frame, 0) == (value, len(frame))
         for cut in range(len(frame)):
-            assert cache_copy._parse(frame[:cut], 0) is None, (frame, cut)
+            assert redis_wire.parse(frame[:cut], 0) is None, (frame, cut)
     stream = b"".join(frames)
     position, found = 0, []
-    while (parsed := cache_copy._parse(stream, position)) is not None:
+    while (parsed := redis_wire.parse(stream, position)) is not None:
         value, position = parsed
         found.append(value)
     assert found == expected
@@ -666,7 +666,7 @@ def test_a_read_begun_before_a_reconnection_is_not_kept(
     cache_mode: None, redis_server: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Between a lost connection and the next, no message can say what changed."""
-    monkeypatch.setattr(cache_copy, "RETRY_SECONDS", 0.0)
+    monkeypatch.setattr(process_copy, "RETRY_SECONDS", 0.0)
     copy = the_copy()
     digest, other = "a" * 64, "b" * 64
     copy.get(digest)  # connects
@@ -687,7 +687,7 @@ def test_setup_is_retried_less_and_less_often(
     cache_mode: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     clock = [1000.0]
-    monkeypatch.setattr(cache_copy.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(process_copy.time, "monotonic", lambda: clock[0])
     copy = the_copy()
     attempts: list[float] = []
 
@@ -742,13 +742,13 @@ def test_a_large_message_is_parsed_once(
     redis_server.delete(*keys)
     time.sleep(0.3)  # both messages (about 450 kB each) have arrived
     calls = [0]
-    parse = cache_copy._parse
+    parse = redis_wire.parse
 
     def counting(buffer: bytes, position: int) -> Any:
         calls[0] += 1
         return parse(buffer, position)
 
-    monkeypatch.setattr(cache_copy, "_parse", counting)
+    monkeypatch.setattr(process_copy, "parse", counting)
     copy.get("a" * 64)
 
     # One call per key and a few per message, for the two messages.

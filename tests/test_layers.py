@@ -24,7 +24,7 @@ LAYERS: list[tuple[str, set[str]]] = [
         "the model",
         {"users", "lifecycle", "querysets", "validation", "fields", "models", "rotation"},
     ),
-    ("reading tokens", {"lookup", "client_ip", "cache_copy"}),
+    ("reading tokens", {"lookup", "client_ip", "redis_wire", "process_copy", "cache_copy"}),
     ("cache mode", {"cache", "invalidation", "user_changes"}),
     ("notices", {"notices"}),
     ("the one decision", {"verification"}),
