@@ -163,6 +163,20 @@ def insert_rows(
 ) -> None:
     connection = connections[routing.current()]
     table = model._meta.db_table
+    # NOT NULL columns the rows leave out get their field's constant default
+    # (the database has none: Django keeps defaults in Python).
+    missing = [
+        field
+        for field in model._meta.concrete_fields
+        if field.attname not in attnames
+        and not field.null
+        and field.has_default()
+        and not callable(field.default)
+    ]
+    if missing:
+        constants = tuple(field.get_default() for field in missing)
+        attnames = (*attnames, *(field.attname for field in missing))
+        rows = (row + constants for row in rows)
     columns = [model._meta.get_field(name.removesuffix("_id")).column for name in attnames]
     quoted = ", ".join(connection.ops.quote_name(column) for column in columns)
     started = time.perf_counter()
