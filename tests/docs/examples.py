@@ -119,7 +119,16 @@ def steps(code: str) -> list[Step]:
 
 # JSON keys whose documented values are examples of a shape (an id, a time, a
 # secret): the value printed must have the same shape, not the same text.
-SHAPED_KEYS = {"id", "createdAt", "expireAt", "lastUsedAt", "token", "displayPrefix"}
+SHAPED_KEYS = {
+    "id",
+    "createdAt",
+    "expireAt",
+    "lastUsedAt",
+    "token",
+    "displayPrefix",
+    "revokedAt",
+    "previousId",
+}
 # Values that stand for ones the reader's run makes: the documented literal is
 # bound to the one printed, and later commands on the page use that.
 BINDABLE = re.compile(r"\A[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
