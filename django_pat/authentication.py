@@ -44,7 +44,9 @@ class PersonalAccessTokenAuthentication(BaseAuthentication):
         if token is not None:
             return token.user, token
         try:
-            token = authenticate_request(request, presented)
+            token = authenticate_request(
+                request, presented, defer_use=lambda: _view_checks_scopes(request)
+            )
         except TokenRejected as rejection:
             if rejection.status == 503:
                 raise ServiceUnavailable(rejection.message) from None
@@ -71,3 +73,13 @@ def _already_authenticated(request: Request, presented: Presented) -> PersonalAc
     if token is not None and token.digest == presented.digest:
         return token
     return None
+
+
+def _view_checks_scopes(request: Request) -> bool:
+    """Whether the view will check the token's scopes (a permission with
+    ``records_use``, as ``HasRequiredScopes``), and record the use once they
+    pass: a use it refuses never counts."""
+    view = (request.parser_context or {}).get("view")
+    if view is None:
+        return False
+    return any(getattr(permission, "records_use", False) for permission in view.get_permissions())

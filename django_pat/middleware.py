@@ -35,7 +35,14 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_asy
 from django.http import HttpRequest, HttpResponseBase, JsonResponse
 
 from .exceptions import RETRY_AFTER, error_body
-from .verification import KEYWORD, TokenRejected, authenticate_request, presented_token
+from .verification import (
+    KEYWORD,
+    TokenRejected,
+    authenticate_request,
+    forget_use,
+    presented_token,
+    record_use,
+)
 
 if TYPE_CHECKING:
     from .models import PersonalAccessToken
@@ -92,24 +99,51 @@ class PersonalAccessTokenMiddleware:
         if self.is_async:
             return self.__acall__(request)
         presented = presented_token(request)
-        if presented is not None:
-            try:
-                _authenticated(request, authenticate_request(request, presented))
-            except TokenRejected as rejection:
-                return refusal_response(rejection)
-        return self.get_response(request)
+        if presented is None:
+            return self.get_response(request)
+        try:
+            token = authenticate_request(request, presented, defer_use=_always)
+        except TokenRejected as rejection:
+            return refusal_response(rejection)
+        _authenticated(request, token)
+        response = self.get_response(request)
+        assert isinstance(response, HttpResponseBase)
+        _count_use(token, request, response)
+        return response
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
         presented = presented_token(request)
+        token = None
         if presented is not None:
             try:
                 # The query runs in a thread: the event loop must not block.
                 # What crosses into it (and sits in asgiref's frames) is the
                 # digest, not the secret.
-                token = await sync_to_async(authenticate_request)(request, presented)
+                token = await sync_to_async(authenticate_request)(
+                    request, presented, defer_use=_always
+                )
             except TokenRejected as rejection:
                 return refusal_response(rejection)
             _authenticated(request, token)
-        response = self.get_response(request)
-        assert isinstance(response, Awaitable)
-        return await response
+        pending = self.get_response(request)
+        assert isinstance(pending, Awaitable)
+        response: HttpResponseBase = await pending
+        if token is not None and token.use_pending:
+            await sync_to_async(_count_use)(token, request, response)
+        return response
+
+
+def _always() -> bool:
+    return True
+
+
+def _count_use(
+    token: PersonalAccessToken, request: HttpRequest, response: HttpResponseBase
+) -> None:
+    """A token restricted by scope counts as used once the view has answered,
+    unless it refused the request (401 or 403: a scope the token lacks, say),
+    which never counts (CONTRACT 8)."""
+    if response.status_code in (401, 403):
+        forget_use(token)
+    else:
+        record_use(token, request)

@@ -200,6 +200,9 @@ class PersonalAccessToken(models.Model):
     expiry_notice_days = models.PositiveIntegerField(null=True, blank=True, editable=False)
 
     objects: ClassVar[PersonalAccessTokenManager] = PersonalAccessTokenManager()
+    # True while this request's use of the token waits for its scope check
+    # (django_pat.verification.record_use); not a column.
+    use_pending: bool = False
 
     class Meta:
         verbose_name = "personal access token"

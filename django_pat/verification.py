@@ -15,6 +15,7 @@ page shows every variable of every frame when DEBUG is on,
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -42,8 +43,10 @@ __all__ = [
     "Presented",
     "TokenRejected",
     "authenticate_request",
+    "forget_use",
     "present",
     "presented_token",
+    "record_use",
 ]
 
 logger = logging.getLogger("django_pat")
@@ -119,7 +122,10 @@ def presented_token(request: HttpRequest | Request, keyword: str = KEYWORD) -> P
 
 
 def authenticate_request(
-    request: HttpRequest | Request, presented: Presented
+    request: HttpRequest | Request,
+    presented: Presented,
+    *,
+    defer_use: Callable[[], bool] | None = None,
 ) -> PersonalAccessToken:
     """The token ``presented`` names, if it may authenticate ``request``.
 
@@ -129,9 +135,14 @@ def authenticate_request(
     interval. Raises :class:`TokenRejected`: 401
     and 403 for the token's rules, 503 (reason ``unavailable``, logged here
     once with its traceback) when the database did not answer.
+
+    A token restricted by scope can still be refused after this, for a scope
+    it lacks, and a refused use never counts (CONTRACT 8): when
+    ``defer_use()`` answers true for such a token, the use is only marked
+    pending, for :func:`record_use` to write once the request is allowed.
     """
     try:
-        return _authenticate(request, presented)
+        return _authenticate(request, presented, defer_use)
     except DATABASE_UNAVAILABLE:
         logger.error(
             "Database unavailable while checking a token for %s %s; refused with a 503",
@@ -142,7 +153,11 @@ def authenticate_request(
         raise TokenRejected("unavailable", UNAVAILABLE_MESSAGE) from None
 
 
-def _authenticate(request: HttpRequest | Request, presented: Presented) -> PersonalAccessToken:
+def _authenticate(
+    request: HttpRequest | Request,
+    presented: Presented,
+    defer_use: Callable[[], bool] | None,
+) -> PersonalAccessToken:
     token = None
     try:
         token = _find(presented)
@@ -159,8 +174,25 @@ def _authenticate(request: HttpRequest | Request, presented: Presented) -> Perso
                 path=request.path,
             )
         raise
-    _touch(token, request)
+    if token.scopes is not None and defer_use is not None and defer_use():
+        token.use_pending = True
+    else:
+        _touch(token, request)
     return token
+
+
+def record_use(token: PersonalAccessToken, request: HttpRequest | Request) -> None:
+    """Write the use :func:`authenticate_request` left pending, if it did
+    (once: later calls do nothing). Costs what the use would have cost then:
+    at most one conditional UPDATE."""
+    if token.use_pending:
+        token.use_pending = False
+        _touch(token, request)
+
+
+def forget_use(token: PersonalAccessToken) -> None:
+    """The request was refused: the use left pending never counts."""
+    token.use_pending = False
 
 
 def _find(presented: Presented) -> PersonalAccessToken:

@@ -21,7 +21,7 @@ from .exceptions import exception_handler
 from .models import InactiveRequester, PersonalAccessToken, PersonalAccessTokenQuerySet
 from .pagination import LinkHeaderPagination
 from .parsers import JSONParser
-from .permissions import HasRequiredScopes, InsufficientScope
+from .permissions import HasRequiredScopes, InsufficientScope, settle_use
 from .scopes import READ, ROTATE, WRITE
 from .serializers import (
     PersonalAccessTokenSerializer,
@@ -30,7 +30,7 @@ from .serializers import (
     django_errors_to_drf,
 )
 from .throttling import SCOPE, OptionalScopedRateThrottle
-from .verification import GENERIC_MESSAGE
+from .verification import GENERIC_MESSAGE, record_use
 from .views_schema import token_viewset_schema
 
 if TYPE_CHECKING:
@@ -209,6 +209,12 @@ class PersonalAccessTokenViewSet(viewsets.GenericViewSet[PersonalAccessToken]):
             return []
         return self.required_scopes
 
+    @property
+    def scopes_checked_later(self) -> bool:
+        """Rotation checks its scopes once it has the token (a use is
+        recorded only after that: see ``HasRequiredScopes``)."""
+        return self.action == "rotate"
+
     def rotation_scopes(self, token: PersonalAccessToken) -> tuple[str, ...]:
         """The scopes, any one of which lets this request rotate ``token``:
         ``tokens:write``, or also ``tokens:rotate`` when the token making the
@@ -242,7 +248,10 @@ class PersonalAccessTokenViewSet(viewsets.GenericViewSet[PersonalAccessToken]):
             data=request.data, context=self.get_serializer_context()
         )
         request_serializer.is_valid(raise_exception=True)
-        self.check_rotation_scopes(token)
+        settle_use(request, lambda: self.check_rotation_scopes(token))
+        parent = self.get_parent_token()
+        if parent is not None:
+            record_use(parent, request)
         try:
             successor, secret = rotation.rotate(
                 token,

@@ -488,3 +488,108 @@ def test_the_error_body_is_json_with_one_message(
         "message": "This token lacks the scope 'tokens:read', which this request needs.",
         "status": 403,
     }
+
+
+# --- a use refused for its scopes never counts (CONTRACT 8, 9.4) ---------------------
+
+
+def use_of(token: PersonalAccessToken) -> tuple[Any, Any]:
+    token.refresh_from_db()
+    return token.last_used_at, token.last_used_ip
+
+
+def through_drf(client: Any, secret: str, path: str) -> Any:
+    return client.get(path, HTTP_AUTHORIZATION=f"Bearer {secret}")
+
+
+@pytest.mark.parametrize(
+    ("granted", "status"), [([], 403), ([WRITE], 403), ([READ], 200), (None, 200)]
+)
+def test_a_use_the_app_refuses_for_its_scopes_is_not_recorded(
+    make_token: MakeToken, client_for: ClientFor, granted: list[str] | None, status: int
+) -> None:
+    stored, secret = make_token(scopes=granted)
+
+    assert client_for(secret).get(LIST_URL).status_code == status
+
+    last_used_at, last_used_ip = use_of(stored)
+    if status == 200:
+        assert last_used_at is not None
+        assert last_used_ip == "127.0.0.1"
+    else:
+        assert (last_used_at, last_used_ip) == (None, None)
+
+
+@pytest.mark.usefixtures("project_site")
+def test_a_use_a_projects_view_refuses_for_its_scopes_is_not_recorded(
+    make_token: MakeToken, client_for: ClientFor
+) -> None:
+    refused, refused_secret = make_token(name="refused", scopes=["packages:write"])
+    allowed, allowed_secret = make_token(name="allowed", scopes=["packages:read"])
+
+    assert client_for(refused_secret).get("/packages").status_code == 403
+    assert client_for(allowed_secret).get("/packages").status_code == 200
+
+    assert use_of(refused) == (None, None)
+    assert use_of(allowed)[0] is not None
+
+
+def test_a_self_rotation_refused_for_its_scopes_is_not_recorded(
+    make_token: MakeToken, client_for: ClientFor
+) -> None:
+    refused, refused_secret = make_token(name="refused", scopes=[READ])
+    allowed, allowed_secret = make_token(name="allowed", scopes=[ROTATE])
+
+    for stored, secret, status in ((refused, refused_secret, 403), (allowed, allowed_secret, 200)):
+        response = client_for(secret).post(f"{detail_url(stored.pk)}/rotate", {}, format="json")
+        assert response.status_code == status, response.content
+
+    assert use_of(refused) == (None, None)
+    assert use_of(allowed)[0] is not None
+
+
+def test_a_scoped_tokens_first_use_is_still_one_conditional_update(
+    make_token: MakeToken, client_for: ClientFor, django_assert_num_queries: Any
+) -> None:
+    _, secret = make_token(scopes=[READ])
+
+    # The token with its user, the UPDATE of its use, then the list.
+    with django_assert_num_queries(3) as queries:
+        assert client_for(secret).get(LIST_URL).status_code == 200
+    writes = [q["sql"] for q in queries.captured_queries if not q["sql"].startswith("SELECT")]
+    assert len(writes) == 1
+    assert writes[0].startswith("UPDATE")
+
+
+@pytest.mark.usefixtures("plain_site")
+@pytest.mark.parametrize("is_async", [False, True])
+@pytest.mark.parametrize(("granted", "status"), [([], 403), ([READ], 200)])
+def test_a_use_the_decorator_refuses_is_not_recorded(
+    make_token: MakeToken, granted: list[str], status: int, is_async: bool
+) -> None:
+    stored, secret = make_token(scopes=granted)
+    path = "/async-read-scoped" if is_async else "/read-scoped"
+    headers = {"Authorization": f"Bearer {secret}"}
+
+    if is_async:
+        response = async_to_sync(AsyncClient().get)(path, headers=headers)
+    else:
+        response = Client().get(path, headers=headers)
+
+    assert response.status_code == status
+    if status == 200:
+        assert use_of(stored)[1] == "127.0.0.1"
+    else:
+        assert use_of(stored) == (None, None)
+
+
+@pytest.mark.usefixtures("plain_site")
+def test_a_use_a_session_only_drf_view_refuses_is_not_recorded(make_token: MakeToken) -> None:
+    stored, secret = make_token(scopes=[READ])
+
+    made = Client().post(
+        "/session-only/tokens", {"name": "x"}, content_type="application/json", **bearer(secret)
+    )
+
+    assert made.status_code == 403
+    assert use_of(stored) == (None, None)
