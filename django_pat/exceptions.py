@@ -87,7 +87,10 @@ def _validation_body(detail: Any, status_code: int) -> dict[str, Any]:
     general = errors.pop(NON_FIELD_KEY, [])
     parts = general + [f"{field}: {messages[0]}" for field, messages in errors.items()]
     message = "; ".join(part.rstrip(".") for part in parts)
-    return error_body(f"{message}." if message else "Invalid input.", status_code, errors)
+    if not message:
+        message = "Invalid input"
+    # One sentence: a question keeps its mark, anything else ends with a period.
+    return error_body(message if message.endswith("?") else f"{message}.", status_code, errors)
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:

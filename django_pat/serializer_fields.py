@@ -147,6 +147,7 @@ def _json_kind(value: Any) -> str:
         bool: "a boolean",
         int: "a number",
         float: "a number",
+        str: "a string",
         list: "an array",
         dict: "an object",
     }.get(type(value), type(value).__name__)

@@ -124,8 +124,10 @@ def test_create_sends_the_provisioned_signal(user, django_capture_on_commit_call
         (["alice", "--name=x", "--expire-at=2030-01-01T00:00Z"], "not an RFC 3339"),
         (["alice", "--name=x", "--expire-at=2001-01-01T00:00:00Z"], "--expire-at: Expiry"),
         (["alice", "--name=x", "--expire-at=2999-01-01T00:00:00Z"], "longest lifetime"),
-        (["alice", "--name=x", "--expires-in-days=0"], "1 or more"),
-        (["alice", "--name=x", "--expires-in-days=soon"], "1 or more"),
+        (["alice", "--name=x", "--expires-in-days=0"], "from 1 to 36500"),
+        (["alice", "--name=x", "--expires-in-days=soon"], "from 1 to 36500"),
+        (["alice", "--name=x", "--expires-in-days=3000000"], "from 1 to 36500"),
+        (["alice", "--name=x", "--expires-in-days=99999999999"], "from 1 to 36500"),
         (["alice", "--name=x", "--no-expiry"], "--expire-at: Tokens of type 'read_write' must"),
         (["alice", "--name=x", "--no-expiry", "--expires-in-days=3"], "not allowed with"),
     ],
@@ -717,11 +719,12 @@ def test_rotate_sends_the_rotated_signal(token, django_capture_on_commit_callbac
         (["not-a-uuid"], "'not-a-uuid' is not a token id"),
         ([str(uuid.UUID(int=1))], "No token with id"),
         (["TOKEN", "--expire-at", "tomorrow"], "is not an RFC 3339"),
-        (["TOKEN", "--expires-in-days", "0"], "1 or more"),
+        (["TOKEN", "--expires-in-days", "0"], "from 1 to 36500"),
         (["TOKEN", "--no-expiry"], "must expire"),
         (["TOKEN", "--expires-in-days", "400"], "--expire-at: Expiry"),
+        (["TOKEN", "--expires-in-days", "99999999999"], "from 1 to 36500"),
     ],
-    ids=["malformed", "unknown", "bad-date", "zero-days", "never", "too-long"],
+    ids=["malformed", "unknown", "bad-date", "zero-days", "never", "too-long", "past-calendar"],
 )
 def test_rotate_refuses_bad_input(token, arguments, message):
     arguments = [str(token[0].pk) if a == "TOKEN" else a for a in arguments]

@@ -152,7 +152,7 @@ def test_an_explicit_expiry_is_taken(make_token: MakeToken, api: APIClient) -> N
         ({"expireAt": "2030-01-01T00:00:00"}, "expireAt"),
         ({"expireAt": None}, "expireAt"),
         ([], "Expected a JSON object, not an array."),
-        ("x", "Expected a JSON object, not str."),
+        ("x", "Expected a JSON object, not a string."),
         (None, "No data provided."),
     ],
     ids=[

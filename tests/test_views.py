@@ -706,6 +706,24 @@ def test_provision_refuses_malformed_body(api, body):
     assert PersonalAccessToken.objects.count() == 1
 
 
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ('"x"', "Expected a JSON object, not a string."),
+        ("[]", "Expected a JSON object, not an array."),
+        (
+            '{"name": "x", "ipRestriction": "10.0.0.5/8"}',
+            "ipRestriction: '10.0.0.5/8' has host bits set; did you mean '10.0.0.0/8'?",
+        ),
+    ],
+)
+def test_a_refusal_reads_as_one_sentence(api, body, message):
+    response = api.post(LIST_URL, body, content_type="application/json")
+
+    assert_error(response, 400)
+    assert response.json()["message"] == message
+
+
 @pytest.mark.parametrize("size", [70_000, 3_000_000])
 def test_provision_refuses_huge_body(api, size):
     body = json.dumps({"name": "x", "padding": "p" * size})

@@ -12,7 +12,7 @@ from django.contrib import admin
 from django.contrib.admin.exceptions import NotRegistered
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth import get_user_model
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import NoReverseMatch, path, reverse
@@ -150,6 +150,12 @@ class PersonalAccessTokenAdmin(TokenDisplay, TokenAdminBase):
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Nothing about a token is edited in place; staff revoke instead.
         return False
+
+    def delete_view(self, request: HttpRequest, object_id: str, extra_context: Any = None) -> Any:
+        # A token is revoked, never deleted: the row stays for the audit
+        # trail (CONTRACT 2), whoever asks. has_delete_permission stays
+        # Django's, so that deleting a user still takes their tokens along.
+        raise PermissionDenied("Personal access tokens are revoked, not deleted.")
 
     def has_revoke_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Revoking starts from a token one can see: without the view

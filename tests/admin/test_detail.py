@@ -72,6 +72,31 @@ def test_no_delete_is_offered_to_anyone(
     assert [value for value, _ in actions if value] == ["revoke_selected"]
 
 
+def test_not_even_a_superuser_can_delete_a_token(
+    superuser_client: Client, token: tuple[PersonalAccessToken, str]
+) -> None:
+    token_obj, _ = token
+    delete = reverse("admin:django_pat_personalaccesstoken_delete", args=[token_obj.pk])
+
+    assert superuser_client.get(delete).status_code == 403
+    assert superuser_client.post(delete, {"post": "yes"}).status_code == 403
+    assert PersonalAccessToken.objects.filter(pk=token_obj.pk).exists()
+
+
+def test_deleting_a_user_in_the_admin_still_takes_their_tokens(
+    superuser_client: Client, token: tuple[PersonalAccessToken, str]
+) -> None:
+    token_obj, _ = token
+    owner = token_obj.user
+    delete = reverse("admin:auth_user_delete", args=[owner.pk])
+
+    confirmation = superuser_client.get(delete)
+    assert confirmation.status_code == 200
+    assert not confirmation.context["perms_lacking"]
+    assert superuser_client.post(delete, {"post": "yes"}).status_code == 302
+    assert not PersonalAccessToken.objects.filter(pk=token_obj.pk).exists()
+
+
 def test_ordinary_staff_cannot_delete_a_token(
     client_with: Callable[..., Client], token: tuple[PersonalAccessToken, str]
 ) -> None:

@@ -35,13 +35,21 @@ def _aware_datetime(value: str) -> datetime:
     return parsed
 
 
+# A hundred years: beyond that, --no-expiry says what is meant (and the
+# calendar ends before ten thousand years).
+MAX_DAYS = 36_500
+
+
 def _positive_days(value: str) -> int:
     try:
         days = int(value)
     except ValueError:
         days = 0
-    if days < 1:
-        raise ArgumentTypeError(f"{value!r} is not a whole number of days, 1 or more.")
+    if not 1 <= days <= MAX_DAYS:
+        raise ArgumentTypeError(
+            f"{value!r} is not a whole number of days from 1 to {MAX_DAYS} "
+            "(--no-expiry for a token that never expires)."
+        )
     return days
 
 

@@ -20,7 +20,7 @@ from .pat_create import _aware_datetime, _explain, _positive_days
 class Command(BaseCommand):
     help = (
         "Rotate a personal access token: make its successor (same name, type, IP "
-        "restriction and description, a new secret and expiry) and revoke it, in one step. "
+        "restriction, scopes and description, a new secret and expiry) and revoke it, in one step. "
         "The new secret goes to standard output, once; details go to standard error. "
         "Only an active token can be rotated."
     )
