@@ -43,6 +43,7 @@ __all__ = [
     "INSTALL_HINT",
     "GitHubSecretScanningView",
     "cryptography_missing",
+    "key_problems",
     "keys_from_file",
     "parse_keys",
     "verify_signature",
@@ -91,6 +92,33 @@ def keys_from_file(path: Path) -> dict[str, str]:
     return parse_keys(json.loads(path.read_text(encoding="utf-8")))
 
 
+def key_problems(configured: Path | dict[str, str]) -> list[str]:
+    """What is wrong with the configured keys (a file that cannot be read, a
+    key that is not an ECDSA P-256 public key), one sentence each."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    where = "DJANGO_PAT['GITHUB_SECRET_SCANNING_KEYS']"
+    if isinstance(configured, Path):
+        try:
+            configured = keys_from_file(configured)
+        except (OSError, ValueError) as error:
+            return [
+                f"{where}: cannot read GitHub's keys from {str(configured)!r} ({error}); "
+                "GitHub's requests will be answered 503 until manage.py pat_github_keys "
+                "writes it."
+            ]
+    found = []
+    for identifier, pem in configured.items():
+        try:
+            key = serialization.load_pem_public_key(pem.encode("ascii"))
+        except (ValueError, UnicodeEncodeError):
+            key = None
+        if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != "secp256r1":
+            found.append(f"{where}: the key {identifier!r} is not an ECDSA P-256 public key.")
+    return found
+
+
 def verify_signature(body: bytes, identifier: str, signature: str, keys: dict[str, str]) -> bool:
     """Whether ``signature`` (base64 DER) is the ECDSA P-256 / SHA-256
     signature of ``body`` by the key ``identifier`` names among ``keys``."""
@@ -106,7 +134,7 @@ def verify_signature(body: bytes, identifier: str, signature: str, keys: dict[st
         der = base64.b64decode(signature, validate=True)
     except (ValueError, UnicodeEncodeError, binascii.Error):
         return False
-    if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(key.curve, ec.SECP256R1):
+    if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != "secp256r1":
         return False
     try:
         key.verify(der, body, ec.ECDSA(hashes.SHA256()))

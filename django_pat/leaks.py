@@ -38,6 +38,9 @@ MAX_VALUES = 1000
 MAX_VALUE_LENGTH = 256
 
 SOURCES = ("report", "github")
+# RevokedReason.LEAKED; a plain str for the type checker.
+LEAKED = "leaked"
+assert LEAKED in RevokedReason.values
 
 
 @dataclass(frozen=True)
@@ -101,7 +104,7 @@ def revoke_leaked(
             .select_related("user")
         )
         manager.filter(digest__in=list(digests), revoked_at__isnull=True).update(
-            revoked_at=now, revoked_reason=RevokedReason.LEAKED, revoked_by=None
+            revoked_at=now, revoked_reason=LEAKED, revoked_by=None
         )
         revoked = tuple(token for token in found if token.revoked_at is None)
         for token in revoked:
@@ -112,11 +115,11 @@ def revoke_leaked(
 def _revoked(
     token: PersonalAccessToken, now: datetime, source: str, url: str | None, using: str
 ) -> None:
-    token.revoked_at, token.revoked_reason, token.revoked_by = now, RevokedReason.LEAKED, None
+    token.revoked_at, token.revoked_reason, token.revoked_by = now, LEAKED, None
     model = type(token)
 
     def signals() -> None:
-        token_revoked.send(sender=model, token=token, reason=RevokedReason.LEAKED, revoked_by=None)
+        token_revoked.send(sender=model, token=token, reason=LEAKED, revoked_by=None)
         token_leaked.send(sender=model, token=token, source=source, url=url)
 
     def email() -> None:

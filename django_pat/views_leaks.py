@@ -73,13 +73,18 @@ class LeakReportThrottle(SimpleRateThrottle):
             raise ServiceUnavailable() from None
 
 
+class LeakReportParser(JSONParser):
+    # A thousand values of 256 characters, each \uXXXX-escaped at worst.
+    max_bytes = MAX_VALUES * (MAX_VALUE_LENGTH * 6 + 4) + 1024
+
+
 class LeakReportView(APIView):
     """Revoke tokens found where they should not be."""
 
     authentication_classes = ()
     permission_classes = (AllowAny,)
     throttle_classes = (LeakReportThrottle,)
-    parser_classes = (JSONParser,)
+    parser_classes = (LeakReportParser,)
     renderer_classes = (JSONRenderer,)
 
     message = gettext_lazy(
@@ -113,6 +118,7 @@ def credentials(body: Any) -> list[str]:
     if KEY not in body:
         raise exceptions.ValidationError({KEY: [gettext("This field is required.")]})
     values = body[KEY]
+    problem: str | None
     if not isinstance(values, list):
         problem = gettext("Must be an array of strings, not %(kind)s.") % {
             "kind": "a string" if isinstance(values, str) else _json_kind(values)
