@@ -789,7 +789,7 @@ def test_leak_report_operation(schema, anon_client):
     request = components(schema)["PersonalAccessTokenLeakReport"]
 
     # No authentication: an empty requirement, and no other.
-    assert described.get("security", [{}]) == [{}]
+    assert described["security"] == [{}]
     assert set(described["responses"]) == {"202", "400", "429", "500", "503"}
     assert body_schema(described["requestBody"])["$ref"].endswith("/PersonalAccessTokenLeakReport")
     assert request["required"] == ["credentials"]
