@@ -125,10 +125,11 @@ def matrix(session: nox.Session, django: str, requirement: str) -> None:
 def minimum(session: nox.Session) -> None:
     """The suite on the lowest Python with the lowest dependencies allowed.
 
-    Each of pyproject.toml's ``dependencies``, and of the ``example`` extra
-    (the example site, PostgreSQL and Redis, which the suite runs too), at the
-    lowest version it allows, on SQLite and PostgreSQL: the floors it states
-    are floors the suite passed on. The test tools come at their newest.
+    Each of pyproject.toml's ``dependencies``, and of the ``example`` and
+    ``github`` extras (the example site, PostgreSQL and Redis, GitHub's
+    signatures, which the suite runs too), at the lowest version it allows,
+    on SQLite and PostgreSQL: the floors it states are floors the suite
+    passed on. The test tools come at their newest.
     """
     floors = _floors()
     session.install("--quiet", "-e", ".[dev]", *(str(floor) for floor in floors))
@@ -137,11 +138,12 @@ def minimum(session: nox.Session) -> None:
 
 def _floors() -> list[Requirement]:
     """``name==lowest`` for each of pyproject.toml's ``dependencies`` and
-    ``example`` extra."""
+    ``example`` and ``github`` extras."""
     with Path("pyproject.toml").open("rb") as file:
         project = tomllib.load(file)["project"]
     floors = []
-    for line in project["dependencies"] + project["optional-dependencies"]["example"]:
+    extras = project["optional-dependencies"]
+    for line in project["dependencies"] + extras["example"] + extras["github"]:
         requirement = Requirement(line)
         lowest = [s.version for s in requirement.specifier if s.operator in {">=", "==", "~="}]
         if len(lowest) != 1:

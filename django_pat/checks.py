@@ -49,3 +49,32 @@ def check_middleware_order(app_configs: Any = None, **kwargs: Any) -> list[check
             )
         ]
     return []
+
+
+@checks.register(checks.Tags.security)
+def check_github_keys(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """GitHub secret scanning, when configured: its package and its keys."""
+    raw = getattr(settings, "DJANGO_PAT", {})
+    if problems(raw):
+        return []  # check_settings reports those
+    from .conf import pat_settings
+    from .github_scanning import INSTALL_HINT, cryptography_missing, key_problems
+
+    configured = pat_settings.leaks.github_keys
+    if configured is None:
+        return []
+    if cryptography_missing():
+        return [
+            checks.Error(
+                "DJANGO_PAT['GITHUB_SECRET_SCANNING_KEYS'] is set, but the cryptography package "
+                "that verifies GitHub's signatures is not installed: GitHub's requests will be "
+                "answered 503.",
+                hint=INSTALL_HINT,
+                id="django_pat.E003",
+                obj="DJANGO_PAT",
+            )
+        ]
+    return [
+        checks.Warning(problem, id="django_pat.W003", obj="DJANGO_PAT")
+        for problem in key_problems(configured)
+    ]

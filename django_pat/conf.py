@@ -22,6 +22,7 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 
 from . import tokens
+from .conf_leaks import LEAKS_DEFAULTS, Leaks, leaks_problems, leaks_values
 from .conf_lifecycle import LIFECYCLE_DEFAULTS, Lifecycle, lifecycle_problems, lifecycle_values
 from .ip import Network, parse_network
 from .scopes import BUILTIN_SCOPES, name_problem
@@ -72,6 +73,8 @@ DEFAULTS: dict[str, Any] = {
     "DEFAULT_SCOPES": None,
     # Dormancy, expiry notices, the site's address: see conf_lifecycle.py.
     **LIFECYCLE_DEFAULTS,
+    # Leaked-token reports: their throttle, GitHub's keys; see conf_leaks.py.
+    **LEAKS_DEFAULTS,
 }
 
 _LIFETIME_KEYS = ("default_lifetime", "max_lifetime")
@@ -272,6 +275,7 @@ def problems(raw: Any) -> list[str]:
             found.append(f"DJANGO_PAT[{key!r}] must be True or False, not {merged[key]!r}.")
     found.extend(_scopes_problems(merged["SCOPES"], merged["DEFAULT_SCOPES"]))
     found.extend(lifecycle_problems(merged))
+    found.extend(leaks_problems(merged))
 
     if not found:
         # Lifetimes must fit together, type by type, once each is known valid.
@@ -327,6 +331,8 @@ class PATSettings:
     default_scopes: list[str] | None
     # Dormancy, expiry notices and the site's address.
     lifecycle: Lifecycle
+    # The leak report's throttle and GitHub's keys.
+    leaks: Leaks
 
     def __init__(self) -> None:
         self._loaded = False
@@ -363,6 +369,7 @@ class PATSettings:
         default_scopes = merged["DEFAULT_SCOPES"]
         self.default_scopes = None if default_scopes is None else sorted(default_scopes)
         self.lifecycle = lifecycle_values(merged)
+        self.leaks = leaks_values(merged)
         self._loaded = True
 
     def reload(self) -> None:

@@ -49,6 +49,7 @@ if TYPE_CHECKING:
 __all__ = [
     "BEARER_SCHEME",
     "COMPONENT_NAMES",
+    "LEAKS_TAG",
     "TAG",
     "TAGS",
     "postprocess_schema",
@@ -57,10 +58,12 @@ __all__ = [
 
 BEARER_SCHEME = "personalAccessToken"
 TAG = "personal-access-tokens"
+LEAKS_TAG = "leaked-credentials"
 # The app's tags and what they hold, declared by postprocess_schema().
 TAGS = {
     TAG: "Your personal access tokens: list, provision, look up, revoke and rotate them. "
     "Every path also answers with a trailing slash.",
+    LEAKS_TAG: "Report a token found where it should not be; it is revoked at once.",
 }
 
 

@@ -16,17 +16,22 @@ from .lifecycle import STATES, RevokedReason
 if TYPE_CHECKING:
     from drf_spectacular.openapi import AutoSchema
 
-__all__ = ["LIFECYCLE_COMPONENT_NAMES"]
+__all__ = ["LEAK_ACCEPTED_COMPONENT", "LEAK_REPORT_COMPONENT", "LIFECYCLE_COMPONENT_NAMES"]
 
 STATE_COMPONENT = "PersonalAccessTokenState"
 REVOKED_REASON_COMPONENT = "PersonalAccessTokenRevokedReason"
 NULL_COMPONENT = "PersonalAccessTokenNullEnum"
 ROTATE_REQUEST_COMPONENT = "PersonalAccessTokenRotateRequest"
+# POST credentials/revoke's request and answer (views_schema.leak_report_schema).
+LEAK_REPORT_COMPONENT = "PersonalAccessTokenLeakReport"
+LEAK_ACCEPTED_COMPONENT = "PersonalAccessTokenLeakReportAccepted"
 LIFECYCLE_COMPONENT_NAMES = [
     STATE_COMPONENT,
     REVOKED_REASON_COMPONENT,
     NULL_COMPONENT,
     ROTATE_REQUEST_COMPONENT,
+    LEAK_REPORT_COMPONENT,
+    LEAK_ACCEPTED_COMPONENT,
 ]
 
 

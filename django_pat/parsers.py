@@ -29,7 +29,7 @@ def _checked_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 class JSONParser(parsers.JSONParser):
-    """DRF's ``JSONParser``, plus: a body over :data:`MAX_BODY_BYTES` is a
+    """DRF's ``JSONParser``, plus: a body over ``max_bytes`` (:data:`MAX_BODY_BYTES`) is a
     413, a key that appears twice and a document nested too deeply are 400s.
     UTF-8 only (RFC 8259), and NaN and Infinity are refused whatever the
     project's ``STRICT_JSON``.
@@ -40,6 +40,8 @@ class JSONParser(parsers.JSONParser):
     """
 
     strict = True
+    # A subclass may take more (POST credentials/revoke's thousand values).
+    max_bytes = MAX_BODY_BYTES
 
     def parse(
         self,
@@ -47,9 +49,9 @@ class JSONParser(parsers.JSONParser):
         media_type: str | None = None,
         parser_context: Mapping[str, Any] | None = None,
     ) -> Any:
-        body = stream.read(MAX_BODY_BYTES + 1)
-        if len(body) > MAX_BODY_BYTES:
-            raise RequestTooLarge()
+        body = stream.read(self.max_bytes + 1)
+        if len(body) > self.max_bytes:
+            raise RequestTooLarge(f"Request body is larger than {self.max_bytes} bytes.")
         try:
             # DRF's json.loads refuses NaN and Infinity.
             return json.loads(body.decode("utf-8"), object_pairs_hook=_checked_object)

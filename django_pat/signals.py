@@ -1,9 +1,9 @@
 """Signals for audit logs and other side effects.
 
 None of them ever carries the secret. ``token_provisioned``,
-``token_revoked``, ``token_rotated`` and ``token_expiring`` are sent when the
-change commits (at once outside a transaction): a receiver never hears of a
-token that a rollback undid. They are sent with
+``token_revoked``, ``token_rotated``, ``token_expiring`` and ``token_leaked``
+are sent when the change commits (at once outside a transaction): a receiver
+never hears of a token that a rollback undid. They are sent with
 ``transaction.on_commit(..., robust=True)``: an exception in a receiver is
 logged, and cannot undo what was committed.
 
@@ -23,6 +23,12 @@ logged, and cannot undo what was committed.
     ``manage.py pat_notify_expiring`` told the owner by email that ``token``
     expires within ``days`` days (one of ``EXPIRY_NOTICE_DAYS``); once per
     token and window.
+``token_leaked(sender, token, source, url)``
+    ``token`` was reported as leaked and revoked for it (sent after its
+    ``token_revoked``, with reason ``leaked``); once per token, by the report
+    that revoked it. ``source`` is ``"report"`` (``POST credentials/revoke``)
+    or ``"github"`` (GitHub secret scanning); ``url`` is where GitHub found
+    it, else None. The owner is emailed as well.
 ``authentication_failed(sender, reason, token_id, display_prefix, client_ip, method, path)``
     A Bearer value with our prefix was refused. ``reason`` is one of
     :data:`django_pat.verification.REASONS`; ``token_id`` and
@@ -46,5 +52,6 @@ token_provisioned = Signal()
 token_revoked = Signal()
 token_rotated = Signal()
 token_expiring = Signal()
+token_leaked = Signal()
 authentication_failed = Signal()
 before_revoke = Signal()

@@ -8,7 +8,9 @@ from django.urls import path, re_path
 
 from . import converters
 from .exceptions import not_found
+from .github_scanning import GitHubSecretScanningView
 from .views import PersonalAccessTokenViewSet
+from .views_leaks import LeakReportView
 
 app_name = "django_pat"
 
@@ -52,4 +54,17 @@ urlpatterns = [
         PersonalAccessTokenViewSet.as_view({"post": "rotate"}, schema=None),
     ),
     re_path(r"^personal-access-tokens/", not_found),
+    # Leaked tokens (CONTRACT 9.5): anyone's report, and GitHub's (off unless
+    # configured, and left out of the schema: only GitHub calls it).
+    re_path(
+        rf"^credentials/revoke{_OPTIONAL_SLASH}$",
+        LeakReportView.as_view(),
+        name="credentials-revoke",
+    ),
+    re_path(
+        rf"^credentials/github-secret-scanning{_OPTIONAL_SLASH}$",
+        GitHubSecretScanningView.as_view(schema=None),
+        name="github-secret-scanning",
+    ),
+    re_path(r"^credentials/", not_found),
 ]

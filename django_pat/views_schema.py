@@ -12,9 +12,12 @@ from drf_spectacular.utils import (
     OpenApiResponse,
     extend_schema,
     extend_schema_view,
+    inline_serializer,
 )
+from rest_framework import serializers
 
-from .openapi import TAG, scopes_sentence
+from .openapi import LEAKS_TAG, TAG, scopes_sentence
+from .openapi_lifecycle import LEAK_ACCEPTED_COMPONENT, LEAK_REPORT_COMPONENT
 from .pagination import LinkHeaderPagination
 from .scopes import READ, ROTATE, WRITE
 from .serializers import (
@@ -25,7 +28,7 @@ from .serializers import (
     RotateSerializer,
 )
 
-__all__ = ["token_viewset_schema"]
+__all__ = ["leak_report_schema", "token_viewset_schema"]
 
 _ERROR_MEANINGS = {
     400: "Bad Request",
@@ -194,4 +197,57 @@ token_viewset_schema = extend_schema_view(
             **_errors(401, 403, 404, 429, 500, 503),
         },
     ),
+)
+
+
+# POST credentials/revoke (views_leaks.py); numbers written out here, not
+# imported from leaks.py, which needs the models this module must not load.
+leak_report_schema = extend_schema(
+    operation_id="revoke_leaked_credentials",
+    summary="Report leaked credentials",
+    description="For anyone who finds a token where it should not be (a public repository, "
+    "a log, a chat): every token of this site among the values is revoked at once "
+    "(`revokedReason` `leaked`) and its owner is emailed. No authentication and no CSRF "
+    "token are needed; an `Authorization` header changes nothing. Every well-formed body "
+    "is answered 202 with the same message, whether or not anything matched. Throttled "
+    "per client address (by default 60 requests an hour); every request counts, a 400 too.",
+    tags=[LEAKS_TAG],
+    # No authentication: the empty requirement, said outright (linters want one).
+    auth=[{}],  # type: ignore[list-item]
+    request=inline_serializer(
+        LEAK_REPORT_COMPONENT,
+        fields={
+            "credentials": serializers.ListField(
+                child=serializers.CharField(max_length=256, allow_blank=True),
+                min_length=1,
+                max_length=1000,
+                help_text="The values found, 1 to 1000 strings of at most 256 characters.",
+            )
+        },
+    ),
+    examples=[
+        OpenApiExample(
+            "A token found in a public repository",
+            value={"credentials": ["pat_0123456789abcdefghijABCDEFGHIJ01xxxxxx"]},
+            request_only=True,
+        ),
+    ],
+    responses={
+        202: OpenApiResponse(
+            inline_serializer(
+                LEAK_ACCEPTED_COMPONENT,
+                fields={
+                    "message": serializers.CharField(),
+                    "status": serializers.IntegerField(help_text="The HTTP status, 202."),
+                },
+            ),
+            "Accepted: every token among the values is revoked (the same answer when none is)",
+        ),
+        **_errors(400, 429, 500),
+        503: OpenApiResponse(
+            ErrorSerializer,
+            "Service Unavailable: the database or the throttle's cache could not be reached; "
+            "nothing was revoked, try again after the Retry-After header's seconds",
+        ),
+    },
 )

@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "django_pat"
 # Lowest first. A module may import from its own layer and the ones before it.
 LAYERS: list[tuple[str, set[str]]] = [
     ("pure core: no Django", {"tokens", "ip", "formats", "scopes"}),
-    ("settings", {"conf_lifecycle", "conf"}),
+    ("settings", {"conf_lifecycle", "conf_leaks", "conf"}),
     ("errors and signals", {"exceptions", "signals"}),
     (
         "the model",
@@ -26,7 +26,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ),
     ("reading tokens", {"lookup", "client_ip", "redis_wire", "process_copy", "cache_copy"}),
     ("cache mode", {"cache", "invalidation", "user_changes"}),
-    ("notices", {"notices"}),
+    ("notices, and the leak reports that send them", {"notices", "leaks"}),
     ("the one decision", {"verification"}),
     ("doors", {"authentication", "middleware", "backends"}),
     (
@@ -44,7 +44,17 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("API parts, scopes enforced", {"permissions"}),
     (
         "views, schema, admin, commands",
-        {"views", "views_schema", "openapi", "openapi_lifecycle", "ui", "admin", "management"},
+        {
+            "views",
+            "views_leaks",
+            "github_scanning",
+            "views_schema",
+            "openapi",
+            "openapi_lifecycle",
+            "ui",
+            "admin",
+            "management",
+        },
     ),
     ("wiring", {"urls", "urls_ui", "checks", "apps", "trigram"}),
 ]

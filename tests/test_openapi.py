@@ -15,7 +15,7 @@ from django.test import override_settings
 from django.utils import timezone
 from drf_spectacular.settings import patched_settings
 
-from django_pat.openapi import COMPONENT_NAMES, TAG, TAGS
+from django_pat.openapi import COMPONENT_NAMES, LEAKS_TAG, TAG, TAGS
 from tests.test_views import (
     CONTRACT_FIELDS,
     LIFECYCLE_FIELDS,
@@ -67,10 +67,15 @@ def operations(schema: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
 
 
 def operation(schema: dict[str, Any], method: str, detail: bool) -> dict[str, Any]:
+    """A token operation: the list's (``detail`` False) or one token's."""
     for path, item in schema["paths"].items():
-        if ("{token_id}" in path) == detail and method in item:
+        if path.startswith(LIST_PATH) and ("{token_id}" in path) == detail and method in item:
             return item[method]
     raise AssertionError(f"no {method} operation")
+
+
+LIST_PATH = "/api/personal-access-tokens"
+LEAK_PATH = "/api/credentials/revoke"
 
 
 def resolve(schema: dict[str, Any], ref: dict[str, Any]) -> dict[str, Any]:
@@ -109,6 +114,7 @@ def test_operation_ids_name_what_generated_clients_call(schema):
         "revoke_personal_access_token",
         "rotate_personal_access_token",
         "get_current_personal_access_token",
+        "revoke_leaked_credentials",
     }
 
 
@@ -117,7 +123,7 @@ def test_every_operation_has_one_of_the_apps_tags(schema):
     for path, method, described in operations(schema):
         assert len(described["tags"]) == 1, (path, method)
         assert described["tags"][0] in TAGS, (path, method)
-    assert {described["tags"][0] for _, _, described in operations(schema)} == {TAG}
+    assert {described["tags"][0] for _, _, described in operations(schema)} == {TAG, LEAKS_TAG}
 
 
 def test_paths_are_published_without_the_trailing_slash(schema):
@@ -127,8 +133,9 @@ def test_paths_are_published_without_the_trailing_slash(schema):
         concrete = path.replace("{token_id}", "6f9619ff-8b86-d011-b42d-00c04fc964ff")
         without, with_slash = urls.resolve(concrete).func, urls.resolve(concrete + "/").func
         assert without.cls is with_slash.cls, path
-        assert without.actions == with_slash.actions, path
+        assert getattr(without, "actions", None) == getattr(with_slash, "actions", None), path
     assert set(schema["paths"]) == {
+        LEAK_PATH,
         "/api/personal-access-tokens",
         "/api/personal-access-tokens/{token_id}",
         "/api/personal-access-tokens/{token_id}/rotate",
@@ -326,9 +333,10 @@ def test_bearer_scheme_is_offered_on_every_operation(schema):
     scheme = schema["components"]["securitySchemes"]["personalAccessToken"]
 
     assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
-    for item in schema["paths"].values():
+    for path, item in schema["paths"].items():
         for method_operation in item.values():
-            assert {"personalAccessToken": []} in method_operation["security"]
+            if path != LEAK_PATH:  # no authentication at all: test_leak_report_operation
+                assert {"personalAccessToken": []} in method_operation["security"]
 
 
 @override_settings(
@@ -501,7 +509,10 @@ def test_descriptions_tell_what_the_api_does_under_a_token(
 def test_hook_declares_the_apps_tags_with_descriptions(tmp_path):
     schema = generate(tmp_path, POSTPROCESSING_HOOKS=HOOKS)
 
-    assert schema["tags"] == [{"name": TAG, "description": TAGS[TAG]}]
+    assert schema["tags"] == [
+        {"name": TAG, "description": TAGS[TAG]},
+        {"name": LEAKS_TAG, "description": TAGS[LEAKS_TAG]},
+    ]
     used = {tag for _, _, described in operations(schema) for tag in described["tags"]}
     assert used <= {tag["name"] for tag in schema["tags"]}
     assert "trailing slash" in TAGS[TAG]
@@ -514,8 +525,12 @@ def test_hook_keeps_the_projects_own_tags(tmp_path):
     assert generate(tmp_path, TAGS=own, POSTPROCESSING_HOOKS=HOOKS)["tags"] == [
         *own,
         {"name": TAG, "description": TAGS[TAG]},
+        {"name": LEAKS_TAG, "description": TAGS[LEAKS_TAG]},
     ]
-    assert generate(tmp_path, TAGS=mine, POSTPROCESSING_HOOKS=HOOKS)["tags"] == mine
+    assert generate(tmp_path, TAGS=mine, POSTPROCESSING_HOOKS=HOOKS)["tags"] == [
+        *mine,
+        {"name": LEAKS_TAG, "description": TAGS[LEAKS_TAG]},
+    ]
 
 
 def test_hook_lists_the_bearer_scheme_first(tmp_path):
@@ -764,3 +779,25 @@ def test_options_of_rotate_describe_the_rotation_request(api, token):
     fields = api.options(f"/api/personal-access-tokens/{token[0].pk}/rotate").json()["actions"]
 
     assert set(fields["POST"]) == {"expireAt"}
+
+
+# --- leaked credentials (CONTRACT 9.5) ------------------------------------------------
+
+
+def test_leak_report_operation(schema, anon_client):
+    described = schema["paths"][LEAK_PATH]["post"]
+    request = components(schema)["PersonalAccessTokenLeakReport"]
+
+    # No authentication: an empty requirement, and no other.
+    assert described["security"] == [{}]
+    assert set(described["responses"]) == {"202", "400", "429", "500", "503"}
+    assert body_schema(described["requestBody"])["$ref"].endswith("/PersonalAccessTokenLeakReport")
+    assert request["required"] == ["credentials"]
+    values = request["properties"]["credentials"]
+    assert (values["minItems"], values["maxItems"]) == (1, 1000)
+    assert values["items"]["maxLength"] == 256
+    # The partner endpoint is GitHub's alone, and stays out.
+    assert not any("github" in path for path in schema["paths"])
+    for example in described["requestBody"]["content"]["application/json"]["examples"].values():
+        response = anon_client.post(LEAK_PATH, example["value"], format="json")
+        assert response.status_code == 202, response.json()

@@ -14,6 +14,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.timesince import timesince, timeuntil
 from django.utils.timezone import localtime
+from django.utils.translation import gettext
 
 from ..conf import pat_settings
 from ..lifecycle import RevokedReason
@@ -162,7 +163,11 @@ class TokenDisplay:
         status = token.status
         when: str
         if status == "revoked" and token.revoked_at is not None:
-            when = format_html("revoked {}", relative(token.revoked_at))
+            if token.revoked_reason == "leaked":
+                # Staff looking for trouble should see a leak at a glance.
+                when = format_html(gettext("revoked as leaked {}"), relative(token.revoked_at))
+            else:
+                when = format_html("revoked {}", relative(token.revoked_at))
         elif token.expire_at is None:
             when = "never expires"
         elif status == "expired":

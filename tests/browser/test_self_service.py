@@ -752,6 +752,27 @@ def test_the_list_shows_where_a_token_was_last_used_and_why_it_was_revoked(
     expect(row(page, "gone").get_by_role("button")).to_have_count(0)
 
 
+def test_a_leaked_token_says_so_and_when(
+    page: Page, user: User, log_in: LogIn, make_token: MakeToken
+) -> None:
+    from django_pat.leaks import revoke_leaked
+
+    leaked, secret = make_token(name="pasted")
+    revoke_leaked([secret])
+    leaked.refresh_from_db()
+    log_in(page, user)
+    page.goto(PAGE)
+
+    status = cell(page, "pasted", "Status")
+    expect(status).to_contain_text("Revoked")
+    expect(status).to_contain_text("found in public")
+    assert leaked.revoked_at is not None
+    expect(status.locator("time")).to_have_attribute(
+        "datetime", re.compile(rf"^{leaked.revoked_at:%Y-%m-%dT%H:%M}.*Z$")
+    )
+    expect(status.locator("time")).to_have_text("now")
+
+
 @override_settings(DJANGO_PAT={"DORMANT_AFTER_DAYS": 30})
 def test_a_dormant_token_reads_dormant_and_offers_nothing(
     page: Page, user: User, log_in: LogIn, make_token: MakeToken

@@ -270,6 +270,12 @@
     if (token.revokedReason) {
       status.append(note(REASONS[token.revokedReason] || token.revokedReason, "pat-status-why"));
     }
+    if (token.revokedAt) {
+      // When: a leaked token's owner wants to know how long it was out there.
+      const when = note("", "pat-status-when");
+      when.append(timeElement(token.revokedAt, sinceText));
+      status.append(when);
+    }
     const prefix = document.createElement("code");
     prefix.textContent = prefixText(token);
     const actions = document.createElement("div");
