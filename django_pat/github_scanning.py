@@ -191,6 +191,8 @@ class GitHubSecretScanningView(APIView):
     """Tokens GitHub's secret scanning found in public; signed by GitHub."""
 
     authentication_classes = ()
+    # PersonalAccessTokenMiddleware lets a refused token through to it.
+    ignores_credentials = True
     permission_classes = (AllowAny,)
     renderer_classes = (JSONRenderer,)
     # The body is read raw (its signature covers the bytes), never parsed by DRF.

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.http import HttpRequest, HttpResponseBase, JsonResponse
+from django.urls import Resolver404, resolve
 
 from .exceptions import RETRY_AFTER, error_body
 from .verification import (
@@ -104,6 +105,8 @@ class PersonalAccessTokenMiddleware:
         try:
             token = authenticate_request(request, presented, defer_use=_always)
         except TokenRejected as rejection:
+            if _ignores_credentials(request):
+                return self.get_response(request)
             return refusal_response(rejection)
         _authenticated(request, token)
         response = self.get_response(request)
@@ -123,14 +126,29 @@ class PersonalAccessTokenMiddleware:
                     request, presented, defer_use=_always
                 )
             except TokenRejected as rejection:
-                return refusal_response(rejection)
-            _authenticated(request, token)
+                if not _ignores_credentials(request):
+                    return refusal_response(rejection)
+            else:
+                _authenticated(request, token)
         pending = self.get_response(request)
         assert isinstance(pending, Awaitable)
         response: HttpResponseBase = await pending
         if token is not None and token.use_pending:
             await sync_to_async(_count_use)(token, request, response)
         return response
+
+
+def _ignores_credentials(request: HttpRequest) -> bool:
+    """Whether the view the request is for reads no credentials at all (its
+    class says ``ignores_credentials``, as ``credentials/revoke`` does): a
+    refused token is then no reason to refuse the request. Resolved only for
+    a refused token, so the cost is never a successful request's."""
+    try:
+        match = resolve(request.path_info, getattr(request, "urlconf", None))
+    except Resolver404:
+        return False
+    view = getattr(match.func, "view_class", None) or getattr(match.func, "cls", None)
+    return bool(getattr(view, "ignores_credentials", False))
 
 
 def _always() -> bool:

@@ -82,6 +82,8 @@ class LeakReportView(APIView):
     """Revoke tokens found where they should not be."""
 
     authentication_classes = ()
+    # PersonalAccessTokenMiddleware lets a refused token through to it.
+    ignores_credentials = True
     permission_classes = (AllowAny,)
     throttle_classes = (LeakReportThrottle,)
     parser_classes = (LeakReportParser,)

@@ -7,11 +7,12 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.contrib.auth.models import User
 from django.core import mail
 from django.core.cache import cache
 from django.db import connection
-from django.test import override_settings
+from django.test import AsyncClient, Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
@@ -125,6 +126,30 @@ def test_an_authorization_header_changes_nothing(
 
     assert (response.status_code, response.json()) == (202, ACCEPTED)
     assert stored(token[0]).revoked_reason == "leaked"
+
+
+@pytest.mark.parametrize("is_async", [False, True], ids=["wsgi", "asgi"])
+def test_behind_the_middleware_a_refused_token_in_the_header_changes_nothing(
+    settings: Any, token: tuple[PersonalAccessToken, str], is_async: bool
+) -> None:
+    settings.MIDDLEWARE = [
+        *settings.MIDDLEWARE,
+        "django_pat.middleware.PersonalAccessTokenMiddleware",
+    ]
+    body = {"credentials": [token[1]]}
+    headers = {"Authorization": "Bearer pat_" + "x" * 38}
+
+    if is_async:
+        response = async_to_sync(AsyncClient().post)(
+            URL, body, content_type="application/json", headers=headers
+        )
+    else:
+        response = Client().post(URL, body, content_type="application/json", headers=headers)
+
+    assert (response.status_code, response.json()) == (202, ACCEPTED)
+    assert stored(token[0]).revoked_reason == "leaked"
+    # Elsewhere the middleware still refuses that header.
+    assert Client().get(LIST_URL, headers=headers).status_code == 401
 
 
 def test_a_valid_token_in_the_header_may_report_itself(
