@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "django_pat"
 # Lowest first. A module may import from its own layer and the ones before it.
 LAYERS: list[tuple[str, set[str]]] = [
     ("pure core: no Django", {"tokens", "ip", "formats", "scopes"}),
-    ("settings", {"conf_lifecycle", "conf_leaks", "conf"}),
+    ("settings", {"conf_types", "conf_lifecycle", "conf_leaks", "conf"}),
     ("errors and signals", {"exceptions", "signals"}),
     (
         "the model",
