@@ -13,6 +13,7 @@ from typing import Any
 
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.generic import TemplateView
 
 from .conf import pat_settings
@@ -44,7 +45,7 @@ class TokenSettingsView(LoginRequiredMixin, TemplateView):
             token_types=[
                 {
                     "name": token_type.name,
-                    "methods": "all"
+                    "methods": gettext("all")
                     if token_type.methods is None
                     else ", ".join(sorted(token_type.methods)),
                     "is_default": token_type is default_type,
