@@ -131,8 +131,9 @@ class PersonalAccessTokenManager(
             if cap is not None and counts["total"] >= cap:
                 raise ValidationError(
                     ngettext(
-                        "You already have %(count)d active token, the most allowed; "
-                        "revoke it before making another.",
+                        # The same English for one: the sentence reads as it always has.
+                        "You already have %(count)d active tokens, the most allowed; "
+                        "revoke one before making another.",
                         "You already have %(count)d active tokens, the most allowed; "
                         "revoke one before making another.",
                         cap,
