@@ -35,6 +35,7 @@ from .signals import authentication_failed
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
+    from django_stubs_ext import StrOrPromise
     from rest_framework.request import Request
 
 __all__ = [
@@ -76,7 +77,7 @@ REASONS = {
 class TokenRejected(Exception):
     """A token of ours that may not authenticate this request."""
 
-    def __init__(self, reason: str, message: str = GENERIC_MESSAGE) -> None:
+    def __init__(self, reason: str, message: StrOrPromise = GENERIC_MESSAGE) -> None:
         super().__init__(message)
         self.reason = reason
         self.status = REASONS[reason]

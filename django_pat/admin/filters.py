@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
 from django.contrib.admin.filters import FacetsMixin
@@ -28,6 +28,10 @@ from django.utils.translation import gettext_lazy as _
 from ..conf import pat_settings
 from ..lifecycle import dormant_q
 from ..models import PersonalAccessTokenQuerySet
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 from .counting import (
     BoundedCountPaginator,
     RowCount,
@@ -146,7 +150,7 @@ class ConditionFilter(BoundedFacets, admin.SimpleListFilter):
     list and its counts."""
 
     # value -> label, in the order shown.
-    labels: dict[str, str] = {}
+    labels: dict[str, StrOrPromise] = {}
     # value -> the list's order while that choice is selected, where the
     # default (newest first) would make PostgreSQL walk past every newer token
     # to find the few it shows: tokens that expired, or expire soon, were made
@@ -157,7 +161,7 @@ class ConditionFilter(BoundedFacets, admin.SimpleListFilter):
         """Each choice's condition at the moment ``now``."""
         raise NotImplementedError
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, StrOrPromise]]:
         return list(self.labels.items())
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
@@ -184,7 +188,7 @@ class StatusFilter(ConditionFilter):
         "inactive": _("Not active, for any reason"),
     }
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, StrOrPromise]]:
         choices = list(self.labels.items())
         dormant_after = pat_settings.lifecycle.dormant_after
         if dormant_after is not None:
@@ -224,7 +228,7 @@ class TypeFilter(ConditionFilter):
     title = _("type")
     parameter_name = "type"
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, StrOrPromise]]:
         return [(name, name) for name in pat_settings.types]
 
     def conditions(self, now: datetime) -> dict[str, Q]:
@@ -282,7 +286,7 @@ class OwnerFilter(ConditionFilter):
     title = _("owner")
     parameter_name = "owner"
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, StrOrPromise]]:
         value = self.value()
         if value is None:
             return []
@@ -317,7 +321,7 @@ class ScopeFilter(ConditionFilter):
     UNRESTRICTED = "-any"
     NONE = "-none"
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, StrOrPromise]]:
         return [
             (self.UNRESTRICTED, gettext("Not restricted by scope")),
             (self.NONE, gettext("No scope at all")),
