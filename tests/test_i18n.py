@@ -15,6 +15,7 @@ import gettext
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -31,6 +32,7 @@ from rest_framework.test import APIClient
 
 import django_pat
 from django_pat.models import PersonalAccessToken
+from tests.docs.examples import DOCS, examples
 
 PACKAGE = Path(django_pat.__file__).resolve().parent
 LOCALE = PACKAGE / "locale"
@@ -307,6 +309,16 @@ def _statistics(po: Path) -> str:
     return done.stderr.strip()
 
 
+def documented_commands(name: str) -> list[list[str]]:
+    """The ``django-admin <name>`` lines of docs/translations.md's commands."""
+    (block,) = [e.code for e in examples(DOCS / "translations.md") if e.kind == "run by"]
+    assert "tests/test_i18n.py" in (DOCS / "translations.md").read_text()
+    commands = [shlex.split(line.removeprefix("$ ")) for line in block.splitlines()]
+    found = [command[1:] for command in commands if command[:2] == ["django-admin", name]]
+    assert found, f"docs/translations.md gives no django-admin {name}"
+    return found
+
+
 def languages() -> list[str]:
     return sorted(path.name for path in LOCALE.iterdir() if path.is_dir())
 
@@ -328,19 +340,9 @@ def test_every_marked_string_is_in_the_catalogue_and_translated(
     _gettext_tools()
     copy = tmp_path / "django_pat"
     shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__", "*.mo"))
-    _django_admin(copy, "makemessages", "-l", language, "--add-location", "file")
-    _django_admin(
-        copy,
-        "makemessages",
-        "-d",
-        "djangojs",
-        "-l",
-        language,
-        "--add-location",
-        "file",
-        "--ignore",
-        "static/django_pat/admin/*",
-    )
+    # The commands docs/translations.md gives contributors, for this language.
+    for command in documented_commands("makemessages"):
+        _django_admin(copy, *[language if arg == "de" else arg for arg in command])
     for domain in DOMAINS:
         merged = copy / "locale" / language / "LC_MESSAGES" / f"{domain}.po"
         statistics = _statistics(merged)
@@ -367,8 +369,11 @@ def test_the_compiled_catalogue_is_the_catalogue(
     """The shipped .mo holds exactly what compiling the shipped .po gives."""
     _gettext_tools()
     po = LOCALE / language / "LC_MESSAGES" / f"{domain}.po"
-    fresh = tmp_path / f"{domain}.mo"
-    subprocess.run([_tool("msgfmt"), "--check", "-o", str(fresh), str(po)], check=True)  # noqa: S603
+    copy = tmp_path / "django_pat"
+    shutil.copytree(LOCALE, copy / "locale", ignore=shutil.ignore_patterns("*.mo"))
+    for command in documented_commands("compilemessages"):
+        _django_admin(copy, *command)
+    fresh = copy / "locale" / language / "LC_MESSAGES" / f"{domain}.mo"
     assert _compiled(po.with_suffix(".mo")) == _compiled(fresh), (
         f"{language}/{domain}.mo is out of date: run compilemessages (docs/translations.md)"
     )
