@@ -19,6 +19,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import timedelta
 from html.parser import HTMLParser
 from pathlib import Path
@@ -28,6 +29,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 from rest_framework.test import APIClient
 
 import django_pat
@@ -49,15 +51,17 @@ SAME_IN_GERMAN = {"Token", "Name", "Status", "Tokens", "ID", "Filter", "Rotation
 
 
 @pytest.fixture(autouse=True)
-def locale_middleware(settings: Any) -> None:
+def locale_middleware(settings: Any) -> Iterator[None]:
     """The project's side: LocaleMiddleware picks the language from
-    Accept-Language, among LANGUAGES (Django's default list has German)."""
+    Accept-Language, among LANGUAGES (Django's default list has German).
+    It leaves the last request's language active in this thread: the next
+    test starts from the default again."""
     middleware = list(settings.MIDDLEWARE)
-    middleware.insert(
-        middleware.index("django.contrib.sessions.middleware.SessionMiddleware") + 1,
-        "django.middleware.locale.LocaleMiddleware",
-    )
+    session = middleware.index("django.contrib.sessions.middleware.SessionMiddleware")
+    middleware.insert(session + 1, "django.middleware.locale.LocaleMiddleware")
     settings.MIDDLEWARE = middleware
+    yield
+    translation.deactivate()
 
 
 class _Text(HTMLParser):
@@ -250,7 +254,7 @@ def test_api_errors_in_german(db: None, user: User, token: Any) -> None:
 
 
 def test_an_expiry_notice_in_german(db: None, user: User, make_token: Any, mailoutbox: Any) -> None:
-    from django.utils import timezone, translation
+    from django.utils import timezone
 
     from django_pat.notices import DueNotice, send_expiry_notice
 
