@@ -1,11 +1,12 @@
 from django.apps import AppConfig
 from django.conf import settings
 from django.db.models.signals import post_save, pre_save
+from django.utils.translation import gettext_lazy as _
 
 
 class DjangoPatConfig(AppConfig):
     name = "django_pat"
-    verbose_name = "Personal access tokens"
+    verbose_name = _("Personal access tokens")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

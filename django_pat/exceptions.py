@@ -15,6 +15,9 @@ from django.core.exceptions import RequestDataTooBig
 from django.core.signals import got_request_exception
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, JsonResponse
+from django.utils.text import format_lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -43,7 +46,7 @@ NON_FIELD_KEY = "non_field_errors"
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
 # Seconds a client is asked to wait before trying again after a 503.
 RETRY_AFTER = 5
-UNAVAILABLE_MESSAGE = "Service temporarily unavailable; try again later."
+UNAVAILABLE_MESSAGE = _("Service temporarily unavailable; try again later.")
 
 
 class CacheUnavailable(Exception):
@@ -58,7 +61,9 @@ MAX_BODY_BYTES = 64 * 1024
 
 class RequestTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = f"Request body is larger than {MAX_BODY_BYTES} bytes."
+    default_detail = format_lazy(
+        _("Request body is larger than {size} bytes."), size=MAX_BODY_BYTES
+    )
     default_code = "request_too_large"
 
 
@@ -88,7 +93,7 @@ def _validation_body(detail: Any, status_code: int) -> dict[str, Any]:
     parts = general + [f"{field}: {messages[0]}" for field, messages in errors.items()]
     message = "; ".join(part.rstrip(".") for part in parts)
     if not message:
-        message = "Invalid input"
+        return error_body(gettext("Invalid input."), status_code, errors)
     # One sentence: a question keeps its mark, anything else ends with a period.
     return error_body(message if message.endswith("?") else f"{message}.", status_code, errors)
 
@@ -131,7 +136,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         # would for any other view.
         got_request_exception.send(sender=None, request=getattr(request, "_request", request))
         return Response(
-            error_body("Internal server error.", 500), status=status.HTTP_500_INTERNAL_SERVER_ERROR
+            error_body(gettext("Internal server error."), 500),
+            status=status.HTTP_500_INTERNAL_SERVER_ERROR,
         )
     if isinstance(exc, exceptions.ValidationError):
         response.data = _validation_body(exc.detail, response.status_code)
@@ -147,4 +153,4 @@ def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
     token id included. Exempt from CSRF, as DRF's views are: it changes
     nothing, and a session's DELETE must get this JSON 404, not Django's HTML
     403 page."""
-    return JsonResponse(error_body("Not found.", 404), status=404)
+    return JsonResponse(error_body(gettext("Not found."), 404), status=404)

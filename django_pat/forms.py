@@ -17,6 +17,8 @@ from django import forms
 from django.contrib.admin import widgets
 from django.core.exceptions import ValidationError
 from django.http import QueryDict
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
 from . import tokens
@@ -39,7 +41,7 @@ class FindTokenForm(forms.Form):
             return None
 
     token = forms.CharField(
-        label="Token",
+        label=_("Token"),
         strip=True,
         widget=_BlankTextInput(
             attrs={
@@ -60,10 +62,16 @@ class FindTokenForm(forms.Form):
             tokens.parse(raw, prefix)
         except tokens.TokenFormatError:
             raise ValidationError(
-                f"This is not a token of this site: its tokens read '{prefix}_' followed by "
-                f"{tokens.RANDOM_LENGTH + tokens.CHECKSUM_LENGTH} letters and digits, and "
-                "the last six must be the checksum of the rest.",
+                gettext(
+                    "This is not a token of this site: its tokens read '%(prefix)s_' followed "
+                    "by %(length)d letters and digits, and the last six must be the checksum "
+                    "of the rest."
+                ),
                 code="malformed",
+                params={
+                    "prefix": prefix,
+                    "length": tokens.RANDOM_LENGTH + tokens.CHECKSUM_LENGTH,
+                },
             ) from None
         token = (
             PersonalAccessToken.objects.select_related("user")
@@ -72,8 +80,10 @@ class FindTokenForm(forms.Form):
         )
         if token is None:
             raise ValidationError(
-                "No token with this value exists here. It may belong to another site, or "
-                "have been deleted with its user.",
+                gettext(
+                    "No token with this value exists here. It may belong to another site, or "
+                    "have been deleted with its user."
+                ),
                 code="unknown",
             )
         return token
@@ -94,15 +104,19 @@ def validate_provisioning_for(requester: Any, owner: Any) -> None:
     name = owner.get_username()
     if getattr(owner, "is_superuser", False):
         raise ValidationError(
-            "%(user)s is a superuser: only a superuser may provision a token for them, "
-            "since a token can do whatever its owner can.",
+            gettext(
+                "%(user)s is a superuser: only a superuser may provision a token for them, "
+                "since a token can do whatever its owner can."
+            ),
             code="superuser",
             params={"user": repr(name)},
         )
     if getattr(owner, "is_staff", False) and not getattr(requester, "is_staff", False):
         raise ValidationError(
-            "%(user)s is staff and you are not: only a superuser may provision a token "
-            "for them, since a token can do whatever its owner can.",
+            gettext(
+                "%(user)s is staff and you are not: only a superuser may provision a token "
+                "for them, since a token can do whatever its owner can."
+            ),
             code="staff",
             params={"user": repr(name)},
         )
@@ -116,8 +130,10 @@ def validate_provisioning_for(requester: Any, owner: Any) -> None:
         or not owner_permissions() <= requester_permissions()
     ):
         raise ValidationError(
-            "%(user)s holds permissions you do not: only a superuser may provision a "
-            "token for them, since a token can do whatever its owner can.",
+            gettext(
+                "%(user)s holds permissions you do not: only a superuser may provision a "
+                "token for them, since a token can do whatever its owner can."
+            ),
             code="permissions",
             params={"user": repr(name)},
         )
@@ -147,37 +163,42 @@ class ProvisionTokenForm(TokenModelForm):
         required=False,
         strip=False,
         widget=forms.TextInput(attrs={"class": "vTextField", "maxlength": NAME_MAX_LENGTH}),
-        help_text="What the token is for, e.g. 'deploy from CI'. Unique among the user's "
-        "active tokens.",
+        label=_("Name"),
+        help_text=_(
+            "What the token is for, e.g. 'deploy from CI'. Unique among the user's active tokens."
+        ),
     )
-    type = forms.ChoiceField(choices=())
+    type = forms.ChoiceField(label=_("Type"), choices=())
     ip_restriction = forms.CharField(
-        label="IP restriction",
+        label=_("IP restriction"),
         required=False,
         strip=False,
         widget=forms.TextInput(attrs={"class": "vTextField"}),
-        help_text="Addresses and networks, comma-separated (10.0.0.0/8, 2001:db8::1). "
-        "Empty: any address.",
+        help_text=_(
+            "Addresses and networks, comma-separated (10.0.0.0/8, 2001:db8::1). Empty: any address."
+        ),
     )
     expire_at = forms.SplitDateTimeField(
-        label="Expires",
+        label=_("Expires"),
         required=False,
         widget=widgets.AdminSplitDateTime,
     )
     never_expires = forms.BooleanField(
-        label="Never expires",
+        label=_("Never expires"),
         required=False,
-        help_text="Only allowed where no maximum lifetime is configured.",
+        help_text=_("Only allowed where no maximum lifetime is configured."),
     )
     limit_scopes = forms.BooleanField(
-        label="Limit to scopes",
+        label=_("Limit to scopes"),
         required=False,
-        help_text="Ticked: the token reaches only what the scopes ticked below allow (none "
-        "ticked: no scope at all). Unticked: not restricted by scope, so it reaches whatever "
-        "its user may, within its type.",
+        help_text=_(
+            "Ticked: the token reaches only what the scopes ticked below allow (none "
+            "ticked: no scope at all). Unticked: not restricted by scope, so it reaches whatever "
+            "its user may, within its type."
+        ),
     )
     scopes = forms.MultipleChoiceField(
-        required=False, choices=(), widget=forms.CheckboxSelectMultiple
+        label=_("Scopes"), required=False, choices=(), widget=forms.CheckboxSelectMultiple
     )
 
     class Meta:
@@ -197,18 +218,19 @@ class ProvisionTokenForm(TokenModelForm):
         )
         scopes_field = cast(forms.MultipleChoiceField, self.fields["scopes"])
         scopes_field.choices = [
-            (name, f"{name}: {description}") for name, description in pat_settings.scopes.items()
+            (name, f"{name}: {gettext(description)}")
+            for name, description in pat_settings.scopes.items()
         ]
         default_scopes = pat_settings.default_scopes
         self.fields["limit_scopes"].initial = default_scopes is not None
         scopes_field.initial = default_scopes or []
-        self.fields["expire_at"].help_text = (
-            "Empty: the type's default lifetime ("
-            + "; ".join(
+        self.fields["expire_at"].help_text = gettext(
+            "Empty: the type's default lifetime (%(lifetimes)s)."
+        ) % {
+            "lifetimes": "; ".join(
                 f"{name}: {_describe_lifetime(t.default_lifetime)}" for name, t in types.items()
             )
-            + ")."
-        )
+        }
 
     def full_clean(self) -> None:
         super().full_clean()
@@ -227,13 +249,15 @@ class ProvisionTokenForm(TokenModelForm):
             except ValidationError as error:
                 self.add_error("user", error)
         if data and data.get("never_expires") and data.get("expire_at") is not None:
-            raise ValidationError("Give an expiry or tick 'Never expires', not both.")
+            raise ValidationError(gettext("Give an expiry or tick 'Never expires', not both."))
         if data and data.get("scopes") and not data.get("limit_scopes"):
             # Never a token wider than the scopes someone ticked.
             self.add_error(
                 "limit_scopes",
-                "Tick 'Limit to scopes' to give the token only the scopes ticked, or untick "
-                "them for a token not restricted by scope.",
+                gettext(
+                    "Tick 'Limit to scopes' to give the token only the scopes ticked, or untick "
+                    "them for a token not restricted by scope."
+                ),
             )
         return data
 
@@ -276,11 +300,13 @@ class ProvisionTokenForm(TokenModelForm):
 
 
 def _describe_methods(methods: frozenset[str] | None) -> str:
-    return "every method" if methods is None else ", ".join(sorted(methods))
+    return gettext("every method") if methods is None else ", ".join(sorted(methods))
 
 
 def _describe_lifetime(lifetime: timedelta | None) -> str:
     if lifetime is None:
-        return "never expires"
+        return gettext("never expires")
     days = lifetime / timedelta(days=1)
-    return f"{days:g} days" if days >= 1 else str(lifetime)
+    if days >= 1 and days.is_integer():
+        return ngettext("%(days)d day", "%(days)d days", int(days)) % {"days": days}
+    return gettext("%(days)s days") % {"days": f"{days:g}"} if days >= 1 else str(lifetime)

@@ -29,8 +29,24 @@ MAX_ENTRIES = 50
 MAX_TEXT_LENGTH = 4096
 
 
+def gettext_noop(message: str) -> str:
+    """Marks ``message`` for Django's ``makemessages`` without translating it:
+    this module has no Django. The message's reader translates it
+    (:attr:`IPRestrictionError.message`, :attr:`IPRestrictionError.params`)."""
+    return message
+
+
 class IPRestrictionError(ValueError):
-    """The text is not a valid IP restriction; the message names the entry."""
+    """The text is not a valid IP restriction; the message names the entry.
+
+    ``str()`` is the English sentence; ``message % params`` is the same,
+    and ``gettext(message) % params`` the sentence in the active language.
+    """
+
+    def __init__(self, message: str, **params: object) -> None:
+        super().__init__(message % params)
+        self.message = message
+        self.params = params
 
 
 def parse_address(text: str) -> Address | None:
@@ -65,8 +81,9 @@ def parse_network(entry: str) -> Network:
         except ValueError as error:
             if "/" in entry and "has host bits set" in str(error):
                 raise IPRestrictionError(
-                    f"'{entry}' has host bits set; did you mean "
-                    f"'{ipaddress.ip_network(entry, strict=False)}'?"
+                    gettext_noop("'%(entry)s' has host bits set; did you mean '%(network)s'?"),
+                    entry=entry,
+                    network=str(ipaddress.ip_network(entry, strict=False)),
                 ) from None
         else:
             # Client addresses arrive unmapped (parse_address), so entries must too.
@@ -74,7 +91,9 @@ def parse_network(entry: str) -> Network:
                 mapped = int(network.network_address) & 0xFFFFFFFF
                 return ipaddress.IPv4Network((mapped, network.prefixlen - 96))
             return network
-    raise IPRestrictionError(f"'{entry}' is not a valid IP address or network")
+    raise IPRestrictionError(
+        gettext_noop("'%(entry)s' is not a valid IP address or network"), entry=entry
+    )
 
 
 def _format(network: Network) -> str:
@@ -103,7 +122,8 @@ class IPRestriction:
         """
         if len(text) > MAX_TEXT_LENGTH:
             raise IPRestrictionError(
-                f"IP restriction is too long (at most {MAX_TEXT_LENGTH} characters)"
+                gettext_noop("IP restriction is too long (at most %(limit)d characters)"),
+                limit=MAX_TEXT_LENGTH,
             )
         networks: dict[Network, None] = {}
         for raw in text.split(","):
@@ -112,8 +132,12 @@ class IPRestriction:
                 networks[parse_network(entry)] = None
                 if len(networks) > MAX_ENTRIES:
                     raise IPRestrictionError(
-                        f"IP restriction has more than {MAX_ENTRIES} entries (the next is "
-                        f"'{entry}'); at most {MAX_ENTRIES} are allowed"
+                        gettext_noop(
+                            "IP restriction has more than %(limit)d entries (the next is "
+                            "'%(entry)s'); at most %(limit)d are allowed"
+                        ),
+                        limit=MAX_ENTRIES,
+                        entry=entry,
                     )
         return cls(tuple(networks))
 

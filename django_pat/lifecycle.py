@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from .conf import pat_settings
 from .users import user_can_authenticate
@@ -29,14 +30,14 @@ STATES = ("active", "revoked", "expired", "dormant")
 class RevokedReason(models.TextChoices):
     """Why a token was revoked (``revoked_reason``; ``revokedReason`` in the API)."""
 
-    OWNER = "owner", "by its owner"
-    STAFF = "staff", "by staff"
-    ROTATED = "rotated", "replaced by rotation"
-    LEAKED = "leaked", "reported as leaked"
+    OWNER = "owner", _("by its owner")
+    STAFF = "staff", _("by staff")
+    ROTATED = "rotated", _("replaced by rotation")
+    LEAKED = "leaked", _("reported as leaked")
     # Revoked because of a change to its user's account: deactivation
     # (REVOKE_ON_USER_DEACTIVATION) or a new password (REVOKE_ON_PASSWORD_CHANGE).
-    USER_DEACTIVATED = "user_deactivated", "its user's account changed"
-    COMMAND = "command", "by a management command"
+    USER_DEACTIVATED = "user_deactivated", _("its user's account changed")
+    COMMAND = "command", _("by a management command")
 
 
 def dormancy_cutoff(now: datetime) -> datetime | None:

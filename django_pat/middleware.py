@@ -57,7 +57,7 @@ WWW_AUTHENTICATE = f'{KEYWORD} realm="api", error="invalid_token"'
 def refusal_response(rejection: TokenRejected) -> JsonResponse:
     """The JSON 401, 403 or 503 for a refused token, as the API answers it."""
     response = JsonResponse(
-        error_body(rejection.message, rejection.status), status=rejection.status
+        error_body(str(rejection.message), rejection.status), status=rejection.status
     )
     if rejection.status == 401:
         response["WWW-Authenticate"] = WWW_AUTHENTICATE

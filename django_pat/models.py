@@ -11,6 +11,8 @@ from django.core.exceptions import ValidationError
 from django.db import models, router, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
 from . import tokens, validation
@@ -102,14 +104,17 @@ class PersonalAccessTokenManager(
             if _user_model_has_is_active_field():
                 owners = owners.filter(is_active=True)
             if not owners.values("pk"):
-                raise InactiveRequester(f"The user {user.get_username()!r} is not active.")
+                raise InactiveRequester(
+                    gettext("The user %(user)s is not active.")
+                    % {"user": repr(user.get_username())}
+                )
             # The parent authenticated the request, but may have been revoked
             # since: a revoked token must never mint a new one. Its row stays
             # locked until the new token is committed, so a revoke of it waits.
             if parent is not None and not (
                 self.active(now).select_for_update(of=("self",)).filter(pk=parent.pk).values("pk")
             ):
-                raise InactiveRequester("The token used to ask is no longer active.")
+                raise InactiveRequester(gettext("The token used to ask is no longer active."))
             # Names are stored normalised: plain equality is the rule.
             counts = (
                 self.active(now)
@@ -118,12 +123,22 @@ class PersonalAccessTokenManager(
             )
             if counts["same_name"]:
                 raise ValidationError(
-                    {"name": f"You already have an active token named {clean_name!r}."}
+                    {
+                        "name": gettext("You already have an active token named %(name)s.")
+                        % {"name": repr(clean_name)}
+                    }
                 )
             if cap is not None and counts["total"] >= cap:
                 raise ValidationError(
-                    f"You already have {cap} active tokens, the most allowed; "
-                    "revoke one before making another."
+                    ngettext(
+                        # The same English for one: the sentence reads as it always has.
+                        "You already have %(count)d active tokens, the most allowed; "
+                        "revoke one before making another.",
+                        "You already have %(count)d active tokens, the most allowed; "
+                        "revoke one before making another.",
+                        cap,
+                    )
+                    % {"count": cap}
                 )
             secret = tokens.generate(pat_settings.token_prefix)
             token = self.create(
@@ -154,30 +169,38 @@ class PersonalAccessToken(models.Model):
     that the token stays on record with ``revoked_at`` set.
     """
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(_("id"), primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
         on_delete=models.CASCADE,
         related_name="personal_access_tokens",
     )
-    name = models.CharField(max_length=NAME_MAX_LENGTH)
-    type = models.CharField(max_length=32)
-    digest = models.CharField(max_length=64, unique=True, editable=False)
-    display_prefix = models.CharField(max_length=32, editable=False)
+    name = models.CharField(_("name"), max_length=NAME_MAX_LENGTH)
+    type = models.CharField(_("type"), max_length=32)
+    digest = models.CharField(_("digest"), max_length=64, unique=True, editable=False)
+    display_prefix = models.CharField(_("display prefix"), max_length=32, editable=False)
     # Normalised by IPRestriction; empty means any address.
-    ip_restriction = models.TextField(blank=True, default="")
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    expire_at = models.DateTimeField(null=True, blank=True)
-    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
-    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
-    scopes = ScopesField()  # None: not restricted by scope
+    ip_restriction = models.TextField(_("IP restriction"), blank=True, default="")
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    expire_at = models.DateTimeField(_("expire at"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True, editable=False)
+    scopes = ScopesField(_("scopes"))  # None: not restricted by scope
     # The lifecycle (CONTRACT 9): why and by whom it was revoked ("" and None
     # while it is not, and for tokens revoked before reasons were recorded),
     # where it was last used from, the token it replaced by rotation, and the
     # narrowest expiry notice sent for it (in days; None: none yet).
-    description = models.CharField(max_length=DESCRIPTION_MAX_LENGTH, blank=True, default="")
+    description = models.CharField(
+        _("description"), max_length=DESCRIPTION_MAX_LENGTH, blank=True, default=""
+    )
     revoked_reason = models.CharField(
-        max_length=32, blank=True, default="", choices=RevokedReason.choices, editable=False
+        _("revoked reason"),
+        max_length=32,
+        blank=True,
+        default="",
+        choices=RevokedReason.choices,
+        editable=False,
     )
     revoked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -186,8 +209,11 @@ class PersonalAccessToken(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         editable=False,
+        verbose_name=_("revoked by"),
     )
-    last_used_ip = models.GenericIPAddressField(null=True, blank=True, editable=False)
+    last_used_ip = models.GenericIPAddressField(
+        _("last used IP"), null=True, blank=True, editable=False
+    )
     # One-to-one: a token has at most one successor, by the database's unique index.
     previous = models.OneToOneField(
         "self",
@@ -196,8 +222,11 @@ class PersonalAccessToken(models.Model):
         on_delete=models.SET_NULL,
         related_name="successor",
         editable=False,
+        verbose_name=_("previous token"),
     )
-    expiry_notice_days = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    expiry_notice_days = models.PositiveIntegerField(
+        _("expiry notice days"), null=True, blank=True, editable=False
+    )
 
     objects: ClassVar[PersonalAccessTokenManager] = PersonalAccessTokenManager()
     # True while this request's use of the token waits for its scope check
@@ -205,7 +234,8 @@ class PersonalAccessToken(models.Model):
     use_pending: bool = False
 
     class Meta:
-        verbose_name = "personal access token"
+        verbose_name = _("personal access token")
+        verbose_name_plural = _("personal access tokens")
         ordering = ("-created_at", "-id")
         # Revoking from the admin needs this permission, not "change": the
         # admin never edits a token, and revoking is the one thing staff do.

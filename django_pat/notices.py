@@ -30,6 +30,7 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from .conf import pat_settings
 from .models import PersonalAccessToken
@@ -204,11 +205,11 @@ def _remaining(token: PersonalAccessToken, now: datetime | None) -> str:
     # Rounded: a token made for 30 days, notified a moment later, "expires in 30 days".
     days = round(left / timedelta(days=1))
     if days >= 2:
-        return f"{days} days"
+        return ngettext("%(days)d day", "%(days)d days", days) % {"days": days}
     hours = round(left / timedelta(hours=1))
     if hours >= 2:
-        return f"{hours} hours"
-    return "about an hour" if hours == 1 else "under an hour"
+        return ngettext("%(hours)d hour", "%(hours)d hours", hours) % {"hours": hours}
+    return gettext("about an hour") if hours == 1 else gettext("under an hour")
 
 
 def _message(

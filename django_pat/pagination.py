@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext
 from rest_framework import exceptions
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
@@ -36,7 +37,12 @@ def _integer(request: Request, name: str, low: int, high: int) -> int | None:
             raise ValueError
     except ValueError:
         raise exceptions.ValidationError(
-            {name: [f"{raw!r} is not a whole number from {low} to {high}."]}
+            {
+                name: [
+                    gettext("%(value)s is not a whole number from %(low)d to %(high)d.")
+                    % {"value": repr(raw), "low": low, "high": high}
+                ]
+            }
         ) from None
     return value
 
@@ -63,7 +69,9 @@ class LinkHeaderPagination(LimitOffsetPagination):
         params = request.query_params
         if self.limit_query_param not in params and self.offset_query_param in params:
             self.get_offset(request)  # a bad value is named as such
-            raise exceptions.ValidationError({self.offset_query_param: ["offset needs a limit."]})
+            raise exceptions.ValidationError(
+                {self.offset_query_param: [gettext("offset needs a limit.")]}
+            )
         return super().paginate_queryset(queryset, request, view)
 
     def get_paginated_response(self, data: Any) -> Response:

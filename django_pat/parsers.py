@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import IO, Any
 
+from django.utils.translation import gettext
 from rest_framework import exceptions, parsers
 from rest_framework.utils import json
 
@@ -23,7 +24,7 @@ def _checked_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         # With duplicates the last value would silently win: a body could
         # name one restriction and quietly replace it with none.
         if key in result:
-            raise ValueError(f"the key {key!r} appears more than once")
+            raise ValueError(gettext("the key %(key)s appears more than once") % {"key": repr(key)})
         result[key] = value
     return result
 
@@ -57,14 +58,16 @@ class JSONParser(parsers.JSONParser):
             return json.loads(body.decode("utf-8"), object_pairs_hook=_checked_object)
         # A deeply nested document exhausts the parser's recursion limit.
         except (ValueError, RecursionError) as error:
-            raise exceptions.ParseError(f"Malformed JSON: {_describe(error)}") from None
+            raise exceptions.ParseError(
+                gettext("Malformed JSON: %(reason)s") % {"reason": _describe(error)}
+            ) from None
 
 
 def _describe(error: Exception) -> str:
     if isinstance(error, RecursionError):
-        return "nested too deeply."
+        return gettext("nested too deeply.")
     if isinstance(error, UnicodeDecodeError):
-        return "the body is not UTF-8."
+        return gettext("the body is not UTF-8.")
     if isinstance(error, UnicodeEncodeError):
-        return "a key contains an unpaired surrogate escape (\\ud800-\\udfff)."
+        return gettext("a key contains an unpaired surrogate escape (\\ud800-\\udfff).")
     return f"{error}."

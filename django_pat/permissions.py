@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponseBase, JsonResponse
+from django.utils.translation import gettext, ngettext
 from rest_framework import exceptions
 from rest_framework.permissions import BasePermission
 
@@ -105,13 +106,21 @@ class InsufficientScope(exceptions.PermissionDenied):
         self.missing = missing
         if missing:
             quoted = [repr(name) for name in missing]
-            names = " and ".join(
-                [", ".join(quoted[:-1]), quoted[-1]] if len(quoted) > 1 else quoted
-            )
-            plural = "s" if len(missing) > 1 else ""
-            message = f"This token lacks the scope{plural} {names}, which this request needs."
+            names = quoted[0]
+            if len(quoted) > 1:
+                names = gettext("%(names)s and %(last)s") % {
+                    "names": ", ".join(quoted[:-1]),
+                    "last": quoted[-1],
+                }
+            message = ngettext(
+                "This token lacks the scope %(names)s, which this request needs.",
+                "This token lacks the scopes %(names)s, which this request needs.",
+                len(missing),
+            ) % {"names": names}
         else:
-            message = f"No token restricted by scope may make {method} requests here."
+            message = gettext("No token restricted by scope may make %(method)s requests here.") % {
+                "method": method
+            }
         super().__init__(message)
         # DRF's exception handler sends this as WWW-Authenticate.
         self.auth_header = insufficient_scope_header(required)

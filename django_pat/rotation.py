@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, router, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
 from .lifecycle import state_of
@@ -34,6 +36,14 @@ __all__ = ["CARRIED", "NotRotatable", "default_expiry", "rotate"]
 # the same names as the model's fields. A field added to tokens that the owner
 # chose (not one the site records about its use) belongs here.
 CARRIED = ("name", "type", "ip_restriction", "scopes", "description")
+
+# A state in the message refusing a rotation.
+_STATE_WORDS = {
+    "revoked": _("revoked"),
+    "expired": _("expired"),
+    "dormant": _("dormant"),
+    "deleted": _("deleted"),
+}
 
 
 class NotRotatable(ValidationError):
@@ -84,7 +94,10 @@ def rotate(
             if _user_model_has_is_active_field():
                 owners = owners.filter(is_active=True)
             if not owners.values("pk"):
-                raise InactiveRequester(f"The user {user.get_username()!r} is not active.")
+                raise InactiveRequester(
+                    gettext("The user %(user)s is not active.")
+                    % {"user": repr(user.get_username())}
+                )
             current = (
                 model._default_manager.using(using)
                 .select_for_update(of=("self",))
@@ -98,7 +111,10 @@ def rotate(
             # database without row locks (SQLite), that is where a second
             # rotation finds out.
             if state != "active" or not current or not current.revoke("rotated", by=by):
-                raise NotRotatable(f"Only an active token can be rotated; this one is {state}.")
+                raise NotRotatable(
+                    gettext("Only an active token can be rotated; this one is %(state)s.")
+                    % {"state": _STATE_WORDS.get(state, state)}
+                )
             if expire_at is DEFAULT:
                 expire_at = default_expiry(current.token_type, parent, now)
             carried: dict[str, Any] = {field: getattr(current, field) for field in CARRIED}
@@ -110,7 +126,7 @@ def rotate(
     except IntegrityError:
         # The unique index on previous: another rotation made the successor.
         raise NotRotatable(
-            "Only an active token can be rotated; this one was just rotated."
+            gettext("Only an active token can be rotated; this one was just rotated.")
         ) from None
 
     def rotated() -> None:

@@ -35,14 +35,22 @@ __all__ = [
     "stored",
 ]
 
+
+def gettext_noop(message: str) -> str:
+    """Marks ``message`` for Django's ``makemessages`` without translating it:
+    this module has no Django. Where a scope's description is shown, it is
+    translated (a project's own descriptions too, from its own catalogue)."""
+    return message
+
+
 # The app's own scopes, always there whatever the settings say.
 READ = "tokens:read"
 WRITE = "tokens:write"
 ROTATE = "tokens:rotate"
 BUILTIN_SCOPES = {
-    READ: "List your personal access tokens and look one up.",
-    WRITE: "Provision, revoke and rotate your personal access tokens.",
-    ROTATE: "Rotate this token itself, and nothing else.",
+    READ: gettext_noop("List your personal access tokens and look one up."),
+    WRITE: gettext_noop("Provision, revoke and rotate your personal access tokens."),
+    ROTATE: gettext_noop("Rotate this token itself, and nothing else."),
 }
 
 NAME_MAX_LENGTH = 64

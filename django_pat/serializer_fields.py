@@ -7,6 +7,8 @@ import json
 from datetime import datetime
 from typing import Any
 
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from .conf import pat_settings
@@ -28,7 +30,7 @@ class UTCDateTimeField(serializers.DateTimeField):
     """Output as RFC 3339 in UTC; input must be an RFC 3339 string with an offset."""
 
     default_error_messages = {
-        "invalid": "{value!r} is not an RFC 3339 date and time with a time zone.",
+        "invalid": _("{value!r} is not an RFC 3339 date and time with a time zone."),
     }
 
     def to_representation(self, value: datetime) -> str:
@@ -45,7 +47,7 @@ class UTCDateTimeField(serializers.DateTimeField):
 class StrictCharField(serializers.CharField):
     """A string field that refuses numbers and booleans instead of coercing them."""
 
-    default_error_messages = {"invalid": "Must be a string, not {kind} ({value})."}
+    default_error_messages = {"invalid": _("Must be a string, not {kind} ({value}).")}
 
     def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str):
@@ -57,8 +59,8 @@ class TokenTypeField(serializers.ChoiceField):
     """One of the configured token types, as a string."""
 
     default_error_messages = {
-        "invalid_choice": "{input!r} is not a token type; choose one of {choices}.",
-        "invalid": "Must be a string, not {kind} ({value}).",
+        "invalid_choice": _("{input!r} is not a token type; choose one of {choices}."),
+        "invalid": _("Must be a string, not {kind} ({value})."),
     }
 
     def __init__(self, **kwargs: Any) -> None:
@@ -112,8 +114,8 @@ class ScopeListField(serializers.ListField):
     """
 
     default_error_messages = {
-        "not_a_list": "Must be an array of scope names or null, not {kind} ({value}).",
-        "not_a_name": "Entry {index} is {kind} ({value}), not a scope name.",
+        "not_a_list": _("Must be an array of scope names or null, not {kind} ({value})."),
+        "not_a_name": _("Entry {index} is {kind} ({value}), not a scope name."),
     }
 
     def __init__(self, **kwargs: Any) -> None:
@@ -144,10 +146,10 @@ def _json_kind(value: Any) -> str:
     if value is None:
         return "null"
     return {
-        bool: "a boolean",
-        int: "a number",
-        float: "a number",
-        str: "a string",
-        list: "an array",
-        dict: "an object",
+        bool: gettext("a boolean"),
+        int: gettext("a number"),
+        float: gettext("a number"),
+        str: gettext("a string"),
+        list: gettext("an array"),
+        dict: gettext("an object"),
     }.get(type(value), type(value).__name__)

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from .models import NAME_MAX_LENGTH, PersonalAccessToken
@@ -228,7 +230,7 @@ class ProvisionSerializer(serializers.Serializer[Any]):
         'characters, on several lines if you like. Left out or "": none.',
     )
 
-    default_error_messages = {"not_object": "Expected a JSON object, not {kind}."}
+    default_error_messages = {"not_object": _("Expected a JSON object, not {kind}.")}
 
     def to_internal_value(self, data: Any) -> dict[str, Any]:
         return super().to_internal_value(_known_fields_only(self, data))
@@ -249,7 +251,9 @@ def _known_fields_only(serializer: serializers.Serializer[Any], data: Any) -> Ma
         raise serializers.ValidationError({"non_field_errors": [message]})
     unknown = [key for key in data if key not in serializer.fields]
     if unknown:
-        raise serializers.ValidationError({key: [f"Unknown field {key!r}."] for key in unknown})
+        raise serializers.ValidationError(
+            {key: [gettext("Unknown field %(key)s.") % {"key": repr(key)}] for key in unknown}
+        )
     return data
 
 
@@ -267,7 +271,7 @@ class RotateSerializer(serializers.Serializer[Any]):
         "lifetime.",
     )
 
-    default_error_messages = {"not_object": "Expected a JSON object, not {kind}."}
+    default_error_messages = {"not_object": _("Expected a JSON object, not {kind}.")}
 
     def to_internal_value(self, data: Any) -> dict[str, Any]:
         return super().to_internal_value(_known_fields_only(self, data))

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.urls import reverse
+from django.utils.translation import gettext, pgettext
 from django.views.generic import TemplateView
 
 from .conf import pat_settings
@@ -44,7 +45,7 @@ class TokenSettingsView(LoginRequiredMixin, TemplateView):
             token_types=[
                 {
                     "name": token_type.name,
-                    "methods": "all"
+                    "methods": pgettext("HTTP methods", "all")
                     if token_type.methods is None
                     else ", ".join(sorted(token_type.methods)),
                     "is_default": token_type is default_type,
@@ -64,7 +65,7 @@ class TokenSettingsView(LoginRequiredMixin, TemplateView):
             scopes=[
                 {
                     "name": name,
-                    "description": description,
+                    "description": gettext(description),
                     "is_default": name in (pat_settings.default_scopes or ()),
                 }
                 for name, description in pat_settings.scopes.items()

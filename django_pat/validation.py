@@ -15,6 +15,8 @@ from datetime import timezone as dt_timezone
 from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from .conf import TokenType, pat_settings
 from .formats import rfc3339
@@ -55,10 +57,10 @@ DEFAULT: Any = _Default()
 # store them) and line and paragraph separators (which break a name across
 # lines like a newline would).
 _REFUSED_CATEGORIES = {
-    "Cc": "control character",
-    "Cs": "surrogate",
-    "Zl": "line separator",
-    "Zp": "paragraph separator",
+    "Cc": _("control character"),
+    "Cs": _("surrogate"),
+    "Zl": _("line separator"),
+    "Zp": _("paragraph separator"),
 }
 # Longer input is refused before it is normalised: CPython's NFC takes time
 # quadratic in a run of combining marks, and a request body of 64 KiB holds
@@ -88,30 +90,26 @@ def normalize_name(name: str) -> str:
 
 def clean_name(name: object, errors: dict[str, str]) -> str | None:
     if not isinstance(name, str):
-        errors["name"] = f"Name must be a string, not {name!r}."
+        errors["name"] = gettext("Name must be a string, not %(value)s.") % {"value": repr(name)}
         return None
     if len(name) > _NAME_INPUT_MAX_LENGTH:
-        errors["name"] = (
-            f"Name {name[:20]!r}… is {len(name)} characters long; at most "
-            f"{NAME_MAX_LENGTH} are allowed."
-        )
+        errors["name"] = _too_long("name", name, NAME_MAX_LENGTH)
         return None
     clean = normalize_name(name)
     refused = next((c for c in clean if unicodedata.category(c) in _REFUSED_CATEGORIES), None)
     if not name.strip():
-        errors["name"] = "Name may not be blank."
+        errors["name"] = gettext("Name may not be blank.")
     elif not clean:
-        errors["name"] = f"Name {name!r} is made only of invisible characters."
+        errors["name"] = gettext("Name %(value)s is made only of invisible characters.") % {
+            "value": repr(name)
+        }
     elif len(clean) > NAME_MAX_LENGTH:
-        errors["name"] = (
-            f"Name {clean[:20]!r}… is {len(clean)} characters long; at most "
-            f"{NAME_MAX_LENGTH} are allowed."
-        )
+        errors["name"] = _too_long("name", clean, NAME_MAX_LENGTH)
     elif refused is not None:
         what = _REFUSED_CATEGORIES[unicodedata.category(refused)]
-        errors["name"] = (
-            f"Name {clean!r} contains the {what} U+{ord(refused):04X}, which is not allowed."
-        )
+        errors["name"] = gettext(
+            "Name %(value)s contains the %(what)s %(code)s, which is not allowed."
+        ) % {"value": repr(clean), "what": what, "code": f"U+{ord(refused):04X}"}
     else:
         return clean
     return None
@@ -129,13 +127,16 @@ def clean_type(
             chosen = parent_type
         return chosen
     if not isinstance(value, str) or value not in types:
-        errors["type"] = f"{value!r} is not a token type; choose one of {', '.join(types)}."
+        errors["type"] = gettext("%(value)s is not a token type; choose one of %(types)s.") % {
+            "value": repr(value),
+            "types": ", ".join(types),
+        }
         return None
     chosen = types[value]
     if parent is not None and (parent_type is None or not chosen.within(parent_type)):
-        errors["type"] = (
-            f"Type {value!r} allows more than the {parent.type!r} token used to make it."
-        )
+        errors["type"] = gettext(
+            "Type %(value)s allows more than the %(parent)s token used to make it."
+        ) % {"value": repr(value), "parent": repr(parent.type)}
         return None
     return chosen
 
@@ -149,18 +150,21 @@ def clean_ip_restriction(
     if value is None:
         value = ""
     if not isinstance(value, str):
-        errors["ip_restriction"] = "IP restriction must be a string or null."
+        errors["ip_restriction"] = gettext("IP restriction must be a string or null.")
         return parent_restriction
     try:
         restriction = IPRestriction.parse(value)
     except IPRestrictionError as error:
-        errors["ip_restriction"] = str(error)
+        errors["ip_restriction"] = gettext(error.message) % error.params
         return parent_restriction
     if not restriction.within(parent_restriction):
-        errors["ip_restriction"] = (
-            f"IP restriction '{restriction or 'any address'}' allows addresses that "
-            f"the token used to make it does not ('{parent_restriction}')."
-        )
+        errors["ip_restriction"] = gettext(
+            "IP restriction '%(value)s' allows addresses that the token used to make it "
+            "does not ('%(parent)s')."
+        ) % {
+            "value": restriction or gettext("any address"),
+            "parent": parent_restriction,
+        }
     return restriction
 
 
@@ -187,34 +191,39 @@ def clean_expire_at(
 
     if value is None:
         if latest is not None:
-            errors["expire_at"] = (
-                f"Tokens of type {token_type.name!r} must expire, no later than {rfc3339(latest)}."
-            )
+            errors["expire_at"] = gettext(
+                "Tokens of type %(type)s must expire, no later than %(latest)s."
+            ) % {"type": repr(token_type.name), "latest": rfc3339(latest)}
         elif parent_expiry is not None:
-            errors["expire_at"] = (
+            errors["expire_at"] = gettext(
                 "A token that never expires would outlive the token used to make it."
             )
         return None
     if not isinstance(value, datetime) or timezone.is_naive(value):
-        errors["expire_at"] = f"Expiry {value!r} is not a date and time with a time zone."
+        errors["expire_at"] = gettext(
+            "Expiry %(value)s is not a date and time with a time zone."
+        ) % {"value": repr(value)}
         return None
     try:
         value.astimezone(dt_timezone.utc)
     except OverflowError:
-        errors["expire_at"] = f"Expiry {value.isoformat()} is out of range."
+        errors["expire_at"] = gettext("Expiry %(value)s is out of range.") % {
+            "value": value.isoformat()
+        }
         return None
     if value <= now:
-        errors["expire_at"] = f"Expiry {value.isoformat()} is not in the future."
+        errors["expire_at"] = gettext("Expiry %(value)s is not in the future.") % {
+            "value": value.isoformat()
+        }
     elif latest is not None and value > latest:
-        errors["expire_at"] = (
-            f"Expiry {value.isoformat()} is later than the longest lifetime allowed for "
-            f"type {token_type.name!r} ({rfc3339(latest)})."
-        )
+        errors["expire_at"] = gettext(
+            "Expiry %(value)s is later than the longest lifetime allowed for type %(type)s "
+            "(%(latest)s)."
+        ) % {"value": value.isoformat(), "type": repr(token_type.name), "latest": rfc3339(latest)}
     elif parent_expiry is not None and value > parent_expiry:
-        errors["expire_at"] = (
-            f"Expiry {value.isoformat()} is later than that of the token used to make it "
-            f"({rfc3339(parent_expiry)})."
-        )
+        errors["expire_at"] = gettext(
+            "Expiry %(value)s is later than that of the token used to make it (%(latest)s)."
+        ) % {"value": value.isoformat(), "latest": rfc3339(parent_expiry)}
     return value
 
 
@@ -235,13 +244,15 @@ def clean_scopes(
         return None if default is None else list(default)
     if value is None:
         if parent_scopes is not None:
-            errors["scopes"] = (
+            errors["scopes"] = gettext(
                 "A token not restricted by scope would reach more than the token used to "
-                f"make it, which has {_scope_names(parent_scopes) or 'no scope'} only."
-            )
+                "make it, which has %(scopes)s only."
+            ) % {"scopes": _scope_names(parent_scopes) or gettext("no scope")}
         return None
     if not isinstance(value, list | tuple | set | frozenset):
-        errors["scopes"] = f"Scopes must be a list of scope names or null, not {_shown(value)}."
+        errors["scopes"] = gettext(
+            "Scopes must be a list of scope names or null, not %(value)s."
+        ) % {"value": _shown(value)}
         return None
     known = pat_settings.scopes
     problems = []
@@ -249,20 +260,29 @@ def clean_scopes(
     seen: set[str] = set()
     for entry in value:
         if not isinstance(entry, str):
-            problems.append(f"{_shown(entry)} is not a scope name (a string)")
+            problems.append(
+                gettext("%(value)s is not a scope name (a string)") % {"value": _shown(entry)}
+            )
         elif entry in seen:
-            problems.append(f"{_shown(entry)} is listed twice")
+            problems.append(gettext("%(value)s is listed twice") % {"value": _shown(entry)})
         elif entry not in known:
             unknown = True
-            problems.append(f"{_shown(entry)} is not a scope")
+            problems.append(gettext("%(value)s is not a scope") % {"value": _shown(entry)})
         elif parent_scopes is not None and entry not in parent_scopes:
-            problems.append(f"{entry!r} is not a scope of the token used to make it")
+            problems.append(
+                gettext("%(value)s is not a scope of the token used to make it")
+                % {"value": repr(entry)}
+            )
         if isinstance(entry, str):
             seen.add(entry)
     if problems:
         more = len(problems) - _SCOPE_PROBLEMS_SHOWN
-        shown = problems[:_SCOPE_PROBLEMS_SHOWN] + ([f"{more} more"] if more > 0 else [])
-        choose = f" (the scopes are {_scope_names(known)})" if unknown else ""
+        shown = problems[:_SCOPE_PROBLEMS_SHOWN]
+        if more > 0:
+            shown.append(gettext("%(count)d more") % {"count": more})
+        choose = ""
+        if unknown:
+            choose = gettext(" (the scopes are %(scopes)s)") % {"scopes": _scope_names(known)}
         errors["scopes"] = f"{'; '.join(shown)}{choose}."
         return None
     return sorted(seen)
@@ -287,7 +307,9 @@ def clean_description(value: object, errors: dict[str, str]) -> str:
     """The owner's note: a string, trimmed, of at most 1000 characters;
     ``""`` for none."""
     if not isinstance(value, str):
-        errors["description"] = f"Description must be a string, not {value!r}."
+        errors["description"] = gettext("Description must be a string, not %(value)s.") % {
+            "value": repr(value)
+        }
         return ""
     clean = value.strip()
     refused = next(
@@ -299,13 +321,26 @@ def clean_description(value: object, errors: dict[str, str]) -> str:
         None,
     )
     if len(clean) > DESCRIPTION_MAX_LENGTH:
-        errors["description"] = (
-            f"Description {clean[:20]!r}… is {len(clean)} characters long; at most "
-            f"{DESCRIPTION_MAX_LENGTH} are allowed."
-        )
+        errors["description"] = _too_long("description", clean, DESCRIPTION_MAX_LENGTH)
     elif refused is not None:
         what = _REFUSED_CATEGORIES[unicodedata.category(refused)]
-        errors["description"] = (
-            f"Description contains the {what} U+{ord(refused):04X}, which is not allowed."
-        )
+        errors["description"] = gettext(
+            "Description contains the %(what)s %(code)s, which is not allowed."
+        ) % {"what": what, "code": f"U+{ord(refused):04X}"}
     return clean
+
+
+def _too_long(field: str, value: str, limit: int) -> str:
+    """The message for a name or a description over its limit (100, 1000)."""
+    params = {"value": repr(value[:20]), "length": len(value), "limit": limit}
+    if field == "name":
+        return (
+            gettext("Name %(value)s… is %(length)d characters long; at most %(limit)d are allowed.")
+            % params
+        )
+    return (
+        gettext(
+            "Description %(value)s… is %(length)d characters long; at most %(limit)d are allowed."
+        )
+        % params
+    )

@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING
 
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
 from . import cache, lookup, tokens
@@ -34,6 +36,7 @@ from .signals import authentication_failed
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
+    from django_stubs_ext import StrOrPromise
     from rest_framework.request import Request
 
 __all__ = [
@@ -52,7 +55,8 @@ __all__ = [
 logger = logging.getLogger("django_pat")
 
 # One message for every 401, so that a guesser learns nothing from it.
-GENERIC_MESSAGE = "Invalid, expired or revoked token."
+# Lazy: translated when a refusal is answered, never on the way to a success.
+GENERIC_MESSAGE = _("Invalid, expired or revoked token.")
 # The scheme of the Authorization header: "Authorization: Bearer <token>".
 KEYWORD = "Bearer"
 
@@ -76,7 +80,7 @@ REASONS = {
 class TokenRejected(Exception):
     """A token of ours that may not authenticate this request."""
 
-    def __init__(self, reason: str, message: str = GENERIC_MESSAGE) -> None:
+    def __init__(self, reason: str, message: StrOrPromise = GENERIC_MESSAGE) -> None:
         super().__init__(message)
         self.reason = reason
         self.status = REASONS[reason]
@@ -233,13 +237,15 @@ def _check(token: PersonalAccessToken, request: HttpRequest | Request) -> None:
         if not allowed:
             raise TokenRejected(
                 "ip_not_allowed",
-                f"This token may not be used from {address or 'an unknown address'}.",
+                gettext("This token may not be used from %(address)s.")
+                % {"address": address or gettext("an unknown address")},
             )
     method = request.method or ""
     if not token_type.allows_method(method):
         raise TokenRejected(
             "method_not_allowed",
-            f"This token is of type {token.type!r}, which does not allow {method} requests.",
+            gettext("This token is of type %(type)s, which does not allow %(method)s requests.")
+            % {"type": repr(token.type), "method": method},
         )
 
 

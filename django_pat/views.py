@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext
 from django.views.decorators.debug import sensitive_variables
 from rest_framework import exceptions, serializers, viewsets
 from rest_framework.decorators import action
@@ -150,7 +151,9 @@ class PersonalAccessTokenViewSet(viewsets.GenericViewSet[PersonalAccessToken]):
         active = params.get("active")
         if active is not None:
             if active not in _BOOLEANS:
-                errors["active"] = [f"{active!r} is not 'true' or 'false'."]
+                errors["active"] = [
+                    gettext("%(value)s is not 'true' or 'false'.") % {"value": repr(active)}
+                ]
             elif _BOOLEANS[active]:
                 queryset = queryset.active()
             else:
@@ -159,8 +162,8 @@ class PersonalAccessTokenViewSet(viewsets.GenericViewSet[PersonalAccessToken]):
         if token_type is not None:
             if token_type not in pat_settings.types:
                 errors["type"] = [
-                    f"{token_type!r} is not a token type; choose one of "
-                    f"{', '.join(pat_settings.types)}."
+                    gettext("%(value)s is not a token type; choose one of %(types)s.")
+                    % {"value": repr(token_type), "types": ", ".join(pat_settings.types)}
                 ]
             queryset = queryset.filter(type=token_type)
         if errors:
@@ -197,7 +200,7 @@ class PersonalAccessTokenViewSet(viewsets.GenericViewSet[PersonalAccessToken]):
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         self.get_object().revoke("owner", by=request.user)  # type: ignore[arg-type]
-        return Response({"message": "Personal access token revoked.", "status": 200})
+        return Response({"message": gettext("Personal access token revoked."), "status": 200})
 
     # -- rotation and the current token --------------------------------------
 
@@ -271,6 +274,6 @@ class PersonalAccessTokenViewSet(viewsets.GenericViewSet[PersonalAccessToken]):
         token = self.get_parent_token()
         if token is None:
             raise exceptions.NotFound(
-                "This request was not authenticated with a personal access token."
+                gettext("This request was not authenticated with a personal access token.")
             )
         return Response(self.get_serializer(token).data)

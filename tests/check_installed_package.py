@@ -52,6 +52,14 @@ shipped_files = [
 ]
 for parts in shipped_files:
     assert package.joinpath(*parts).is_file(), f"{'/'.join(parts)} is missing from the wheel"
+# Every translation catalogue of the source tree, compiled too (docs/translations.md).
+catalogues = sorted(here.joinpath("django_pat", "locale").glob("*/LC_MESSAGES/*.po"))
+assert catalogues, "no translation catalogues found in the source tree"
+for catalogue in catalogues:
+    parts = catalogue.relative_to(here / "django_pat").parts
+    for name in (catalogue.name, catalogue.with_suffix(".mo").name):
+        shipped = package.joinpath(*parts[:-1], name)
+        assert shipped.is_file(), f"{'/'.join(parts[:-1])}/{name} is missing from the wheel"
 
 settings.configure(
     INSTALLED_APPS=[
@@ -75,6 +83,12 @@ from django_pat.verification import authenticate_request, presented_token  # noq
 call_command("migrate", verbosity=0)
 user = User.objects.create_user("packaged")
 token, secret = PersonalAccessToken.objects.provision(user, name="from the wheel")
+# The compiled German catalogue is found and used.
+from django.utils import translation  # noqa: E402
+
+with translation.override("de"):
+    assert str(PersonalAccessToken._meta.verbose_name) == "persönliches Zugriffstoken"
+
 request = RequestFactory().get("/", HTTP_AUTHORIZATION=f"Bearer {secret}")
 presented = presented_token(request)
 assert presented is not None

@@ -6,9 +6,12 @@
 
 import copy
 import os
+from pathlib import Path
 
 import dj_database_url
 
+# As a project made by startproject has it (docs' settings blocks name it).
+BASE_DIR = Path(__file__).resolve().parent.parent
 SECRET_KEY = "tests-not-secret"
 DEBUG = False
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]

@@ -21,6 +21,8 @@ from django.core.exceptions import EmptyResultSet
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db import connections
 from django.db.models import QuerySet
+from django.utils.formats import number_format
+from django.utils.translation import gettext
 
 if TYPE_CHECKING:
     PaginatorBase = Paginator[Any]
@@ -49,8 +51,12 @@ class RowCount:
         if self.exact:
             return str(self.value)
         if self.lower_bound:
-            return f"more than {self.value - 1:,}"
-        return f"about {_rounded(self.value):,}"
+            return gettext("more than %(count)s") % {
+                "count": number_format(self.value - 1, force_grouping=True)
+            }
+        return gettext("about %(count)s") % {
+            "count": number_format(_rounded(self.value), force_grouping=True)
+        }
 
     def __repr__(self) -> str:
         return f"<RowCount {self}>"

@@ -14,7 +14,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.timesince import timesince, timeuntil
 from django.utils.timezone import localtime
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from ..conf import pat_settings
 from ..lifecycle import RevokedReason
@@ -23,11 +24,11 @@ from ..models import PersonalAccessToken
 __all__ = ["LIFECYCLE_FIELDS", "STATUS_LABELS", "TokenDisplay", "breakable"]
 
 STATUS_LABELS = {
-    "active": "active",
-    "revoked": "revoked",
-    "expired": "expired",
-    "user_inactive": "user inactive",
-    "dormant": "dormant",
+    "active": _("active"),
+    "revoked": _("revoked"),
+    "expired": _("expired"),
+    "user_inactive": _("user inactive"),
+    "dormant": _("dormant"),
 }
 
 
@@ -44,90 +45,99 @@ LIFECYCLE_FIELDS = (
 class TokenDisplay:
     """Columns shared by the token list, its detail page and the user inline."""
 
-    @admin.display(description="status")
+    @admin.display(description=_("status"))
     def status_badge(self, token: PersonalAccessToken) -> str:
         status = token.status
         return format_html(
             '<span class="pat-status pat-status-{}">{}</span>', status, STATUS_LABELS[status]
         )
 
-    @admin.display(description="created", ordering="created_at")
+    @admin.display(description=_("created"), ordering="created_at")
     def created(self, token: PersonalAccessToken) -> str:
         return moment(token.created_at, formats.date_format(localtime(token.created_at), "Y-m-d"))
 
-    @admin.display(description="expires", ordering="expire_at")
+    @admin.display(description=_("expires"), ordering="expire_at")
     def expires(self, token: PersonalAccessToken) -> str:
-        return relative(token.expire_at) if token.expire_at else muted("never")
+        return relative(token.expire_at) if token.expire_at else muted(gettext("never"))
 
     # Not sortable: last_used_at has no index (a use stays a cheap update), so
     # sorting a million tokens by it would read and sort them all on every page.
-    @admin.display(description="last used")
+    @admin.display(description=_("last used"))
     def last_used(self, token: PersonalAccessToken) -> str:
-        return relative(token.last_used_at) if token.last_used_at else muted("never")
+        return relative(token.last_used_at) if token.last_used_at else muted(gettext("never"))
 
-    @admin.display(description="created")
+    @admin.display(description=_("created"))
     def created_exactly(self, token: PersonalAccessToken) -> str:
         return exactly(token.created_at)
 
-    @admin.display(description="expires")
+    @admin.display(description=_("expires"))
     def expires_exactly(self, token: PersonalAccessToken) -> str:
-        return exactly(token.expire_at) if token.expire_at else muted("never")
+        return exactly(token.expire_at) if token.expire_at else muted(gettext("never"))
 
-    @admin.display(description="last used")
+    @admin.display(description=_("last used"))
     def last_used_exactly(self, token: PersonalAccessToken) -> str:
-        return exactly(token.last_used_at) if token.last_used_at else muted("never")
+        return exactly(token.last_used_at) if token.last_used_at else muted(gettext("never"))
 
-    @admin.display(description="revoked")
+    @admin.display(description=_("revoked"))
     def revoked_exactly(self, token: PersonalAccessToken) -> str:
-        return exactly(token.revoked_at) if token.revoked_at else muted("no")
+        return exactly(token.revoked_at) if token.revoked_at else muted(gettext("no"))
 
-    @admin.display(description="IP restriction")
+    @admin.display(description=_("IP restriction"))
     def ip_restriction_display(self, token: PersonalAccessToken) -> str:
         if not token.ip_restriction:
-            return muted("any address")
+            return muted(gettext("any address"))
         # A space after each comma lets a long list wrap.
         return ", ".join(token.ip_restriction.split(","))
 
     # The lifecycle (CONTRACT 9): on a token's page.
 
-    @admin.display(description="description")
+    @admin.display(description=_("description"))
     def description_display(self, token: PersonalAccessToken) -> str:
         # Line breaks kept, as the owner wrote them; escaped like any text.
         return (
             format_html('<div class="pat-description">{}</div>', token.description)
             if token.description
-            else muted("none")
+            else muted(gettext("none"))
         )
 
-    @admin.display(description="last used from")
+    @admin.display(description=_("last used from"))
     def last_used_ip_display(self, token: PersonalAccessToken) -> str:
-        return breakable(token.last_used_ip, ":") if token.last_used_ip else muted("unknown")
+        return (
+            breakable(token.last_used_ip, ":") if token.last_used_ip else muted(gettext("unknown"))
+        )
 
-    @admin.display(description="revoked because")
+    @admin.display(description=_("revoked because"))
     def revoked_reason_display(self, token: PersonalAccessToken) -> str:
         """Why, and who did it: a staff member or the owner, by name."""
         if token.revoked_at is None:
-            return muted("not revoked")
+            return muted(gettext("not revoked"))
         if not token.revoked_reason:
-            return muted("not recorded (revoked before reasons were)")
+            return muted(gettext("not recorded (revoked before reasons were)"))
         why = RevokedReason(token.revoked_reason).label
         by = token.revoked_by
         if by is None:
             return format_html("{} ({})", why, token.revoked_reason)
-        return format_html("{} ({}), by {}", why, token.revoked_reason, by.get_username())
+        return format_html(
+            gettext("{reason} ({code}), by {user}"),
+            reason=why,
+            code=token.revoked_reason,
+            user=by.get_username(),
+        )
 
-    @admin.display(description="rotation")
+    @admin.display(description=_("rotation"))
     def rotation_display(self, token: PersonalAccessToken) -> str:
         """The token this one replaced, and the one that replaced it, as links."""
         parts = []
         previous = token.previous if token.previous_id else None
         successor = PersonalAccessToken._default_manager.filter(previous_id=token.pk).first()
         if previous is not None:
-            parts.append(format_html("replaces {}", self._token_link(previous)))
+            parts.append(format_html(gettext("replaces {token}"), token=self._token_link(previous)))
         if successor is not None:
-            parts.append(format_html("replaced by {}", self._token_link(successor)))
+            parts.append(
+                format_html(gettext("replaced by {token}"), token=self._token_link(successor))
+            )
         if not parts:
-            return muted("never rotated")
+            return muted(gettext("never rotated"))
         return format_html_join("; ", "{}", ((part,) for part in parts))
 
     def _token_link(self, token: PersonalAccessToken) -> str:
@@ -139,24 +149,26 @@ class TokenDisplay:
         )
         return format_html('<a href="{}">{} ({}…)</a>', url, token.name, token.display_prefix)
 
-    @admin.display(description="expiry notice")
+    @admin.display(description=_("expiry notice"))
     def expiry_notice_display(self, token: PersonalAccessToken) -> str:
         days = token.expiry_notice_days
         if days is None:
-            return muted("none sent")
-        return f"sent: expires within {days} day{'s' if days != 1 else ''}"
+            return muted(gettext("none sent"))
+        return ngettext(
+            "sent: expires within %(days)d day", "sent: expires within %(days)d days", days
+        ) % {"days": days}
 
     # Two facts to a cell, so that the list fits a 1280-pixel-wide window
     # with the admin's navigation open.
 
     # Sortable columns are those an index serves (owner, status by expiry,
     # created); the name and access columns are found by search and filters.
-    @admin.display(description="name")
+    @admin.display(description=_("name"))
     def name_and_prefix(self, token: PersonalAccessToken) -> str:
         """The name, and beneath it the display prefix that tells the token by sight."""
         return format_html('{}<span class="pat-prefix">{}</span>', token.name, token.display_prefix)
 
-    @admin.display(description="status", ordering="expire_at")
+    @admin.display(description=_("status"), ordering="expire_at")
     def status_and_expiry(self, token: PersonalAccessToken) -> str:
         """The status, and beneath it since or until when: revoked or expired
         how long ago, or when it expires."""
@@ -165,18 +177,20 @@ class TokenDisplay:
         if status == "revoked" and token.revoked_at is not None:
             if token.revoked_reason == "leaked":
                 # Staff looking for trouble should see a leak at a glance.
-                when = format_html(gettext("revoked as leaked {}"), relative(token.revoked_at))
+                when = format_html(
+                    gettext("revoked as leaked {when}"), when=relative(token.revoked_at)
+                )
             else:
-                when = format_html("revoked {}", relative(token.revoked_at))
+                when = format_html(gettext("revoked {when}"), when=relative(token.revoked_at))
         elif token.expire_at is None:
-            when = "never expires"
+            when = gettext("never expires")
         elif status == "expired":
-            when = format_html("expired {}", relative(token.expire_at))
+            when = format_html(gettext("expired {when}"), when=relative(token.expire_at))
         else:
-            when = format_html("expires {}", relative(token.expire_at))
+            when = format_html(gettext("expires {when}"), when=relative(token.expire_at))
         return format_html('{}<span class="pat-when">{}</span>', self.status_badge(token), when)
 
-    @admin.display(description="access")
+    @admin.display(description=_("access"))
     def access(self, token: PersonalAccessToken) -> str:
         """What the token may do (its type), from where (its IP restriction),
         and what it may reach (its scopes)."""
@@ -185,32 +199,37 @@ class TokenDisplay:
             networks = token.ip_restriction.split(",")
             where = format_html_join(", ", "{}", ((breakable(n, ":"),) for n in networks))
         else:
-            where = "any address"
+            where = gettext("any address")
         return format_html(
-            '{}<span class="pat-from">from {}</span><span class="pat-scopes">{}</span>',
+            '{}<span class="pat-from">{}</span><span class="pat-scopes">{}</span>',
             token.type,
-            where,
+            format_html(gettext("from {addresses}"), addresses=where),
             self._scopes_in_access(token),
         )
 
     def _scopes_in_access(self, token: PersonalAccessToken) -> str:
         if token.scopes is None:
-            return "any scope"
-        return self.scopes_display(token) if token.scopes else "no scope"
+            return gettext("any scope")
+        return self.scopes_display(token) if token.scopes else gettext("no scope")
 
-    @admin.display(description="scopes")
+    @admin.display(description=_("scopes"))
     def scopes_display(self, token: PersonalAccessToken) -> str:
         """Each scope, its description on hover; or that there is no restriction."""
         if token.scopes is None:
-            return muted("not restricted")
+            return muted(gettext("not restricted"))
         if not token.scopes:
-            return muted("none")
+            return muted(gettext("none"))
         described = pat_settings.scopes
         return format_html_join(
             " ",
             '<code class="pat-scope" title="{}">{}</code>',
             (
-                (described.get(name, "No longer a configured scope."), breakable(name, ":"))
+                (
+                    gettext(described[name])
+                    if name in described
+                    else gettext("No longer a configured scope."),
+                    breakable(name, ":"),
+                )
                 for name in token.scopes
             ),
         )
@@ -255,7 +274,7 @@ def exactly(value: datetime) -> str:
 def _relative_text(value: datetime) -> str:
     now = timezone.now()
     if abs(now - value) < timedelta(minutes=1):
-        return "just now" if value <= now else "in under a minute"
+        return gettext("just now") if value <= now else gettext("in under a minute")
     if value <= now:
-        return f"{timesince(value, now, depth=1)} ago"
-    return f"in {timeuntil(value, now, depth=1)}"
+        return gettext("%(time)s ago") % {"time": timesince(value, now, depth=1)}
+    return gettext("in %(time)s") % {"time": timeuntil(value, now, depth=1)}

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
 from django.contrib.admin.filters import FacetsMixin
@@ -22,10 +22,16 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from ..conf import pat_settings
 from ..lifecycle import dormant_q
 from ..models import PersonalAccessTokenQuerySet
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 from .counting import (
     BoundedCountPaginator,
     RowCount,
@@ -144,7 +150,7 @@ class ConditionFilter(BoundedFacets, admin.SimpleListFilter):
     list and its counts."""
 
     # value -> label, in the order shown.
-    labels: dict[str, str] = {}
+    labels: dict[str, StrOrPromise] = {}
     # value -> the list's order while that choice is selected, where the
     # default (newest first) would make PostgreSQL walk past every newer token
     # to find the few it shows: tokens that expired, or expire soon, were made
@@ -155,7 +161,7 @@ class ConditionFilter(BoundedFacets, admin.SimpleListFilter):
         """Each choice's condition at the moment ``now``."""
         raise NotImplementedError
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, StrOrPromise]]:
         return list(self.labels.items())
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
@@ -172,22 +178,33 @@ class ConditionFilter(BoundedFacets, admin.SimpleListFilter):
 
 
 class StatusFilter(ConditionFilter):
-    title = "status"
+    title = _("status")
     parameter_name = "status"
     orderings = {"expired": ("-expire_at",)}
     labels = {
-        "active": "Active",
-        "revoked": "Revoked",
-        "expired": "Expired",
-        "inactive": "Not active, for any reason",
+        "active": _("Active"),
+        "revoked": _("Revoked"),
+        "expired": _("Expired"),
+        "inactive": _("Not active, for any reason"),
     }
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, StrOrPromise]]:
         choices = list(self.labels.items())
         dormant_after = pat_settings.lifecycle.dormant_after
         if dormant_after is not None:
             # Offered while dormancy is on (DORMANT_AFTER_DAYS).
-            choices.insert(3, ("dormant", f"Dormant: unused for {dormant_after.days} days"))
+            choices.insert(
+                3,
+                (
+                    "dormant",
+                    ngettext(
+                        "Dormant: unused for %(days)d day",
+                        "Dormant: unused for %(days)d days",
+                        dormant_after.days,
+                    )
+                    % {"days": dormant_after.days},
+                ),
+            )
         return choices
 
     def conditions(self, now: datetime) -> dict[str, Q]:
@@ -208,10 +225,10 @@ class StatusFilter(ConditionFilter):
 
 
 class TypeFilter(ConditionFilter):
-    title = "type"
+    title = _("type")
     parameter_name = "type"
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, StrOrPromise]]:
         return [(name, name) for name in pat_settings.types]
 
     def conditions(self, now: datetime) -> dict[str, Q]:
@@ -224,14 +241,14 @@ class CreatedFilter(BoundedFacets, admin.DateFieldListFilter):
 
 
 class ExpiryFilter(ConditionFilter):
-    title = "expiry"
+    title = _("expiry")
     parameter_name = "expires"
     orderings = {"7d": ("expire_at",), "30d": ("expire_at",), "past": ("-expire_at",)}
     labels = {
-        "7d": "In the next 7 days",
-        "30d": "In the next 30 days",
-        "past": "Already passed",
-        "never": "Never",
+        "7d": _("In the next 7 days"),
+        "30d": _("In the next 30 days"),
+        "past": _("Already passed"),
+        "never": _("Never"),
     }
 
     def conditions(self, now: datetime) -> dict[str, Q]:
@@ -244,15 +261,15 @@ class ExpiryFilter(ConditionFilter):
 
 
 class LastUsedFilter(ConditionFilter):
-    title = "last used"
+    title = _("last used")
     parameter_name = "used"
     # Oldest first: long unused tokens are old ones (last_used_at has no index,
     # so that recording a use stays a cheap update).
     orderings = {"stale": ("created_at", "id")}
     labels = {
-        "7d": "In the last 7 days",
-        "stale": "Not in the last 90 days",
-        "never": "Never",
+        "7d": _("In the last 7 days"),
+        "stale": _("Not in the last 90 days"),
+        "never": _("Never"),
     }
 
     def conditions(self, now: datetime) -> dict[str, Q]:
@@ -266,16 +283,16 @@ class LastUsedFilter(ConditionFilter):
 class OwnerFilter(ConditionFilter):
     """Shown only while set, by the links in the owner column."""
 
-    title = "owner"
+    title = _("owner")
     parameter_name = "owner"
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, StrOrPromise]]:
         value = self.value()
         if value is None:
             return []
         owner = self._owner()
         # Shown even for no such user: a filter with no choices is not applied.
-        return [(value, owner.get_username() if owner is not None else "no such user")]
+        return [(value, owner.get_username() if owner is not None else gettext("no such user"))]
 
     def conditions(self, now: datetime) -> dict[str, Q]:
         value = self.value()
@@ -298,16 +315,16 @@ class OwnerFilter(ConditionFilter):
 class ScopeFilter(ConditionFilter):
     """Tokens not restricted by scope, restricted to none, or having a scope."""
 
-    title = "scope"
+    title = _("scope")
     parameter_name = "scope"
     # Not scope names: a name starts with a letter, these with a dash.
     UNRESTRICTED = "-any"
     NONE = "-none"
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, StrOrPromise]]:
         return [
-            (self.UNRESTRICTED, "Not restricted by scope"),
-            (self.NONE, "No scope at all"),
+            (self.UNRESTRICTED, gettext("Not restricted by scope")),
+            (self.NONE, gettext("No scope at all")),
             *((name, name) for name in pat_settings.scopes),
         ]
 

@@ -17,6 +17,8 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
 from ..forms import ProvisionTokenForm
@@ -76,7 +78,7 @@ class PersonalAccessTokenAdmin(TokenDisplay, TokenAdminBase):
         OwnerFilter,
         ScopeFilter,
     )
-    search_help_text = (
+    search_help_text = _(
         "Search by the owner's username or email, the token's name or its display prefix. "
         "To look up a whole token, use 'Find a token by its value'."
     )
@@ -97,9 +99,9 @@ class PersonalAccessTokenAdmin(TokenDisplay, TokenAdminBase):
     _activity = ("created_exactly", "last_used_exactly", "revoked_exactly")
     fieldsets = (
         (None, {"fields": _about}),
-        ("Limits", {"fields": _limits}),
-        ("Activity", {"fields": _activity}),
-        ("Lifecycle", {"fields": LIFECYCLE_FIELDS}),
+        (_("Limits"), {"fields": _limits}),
+        (_("Activity"), {"fields": _activity}),
+        (_("Lifecycle"), {"fields": LIFECYCLE_FIELDS}),
     )
     readonly_fields = (*_about, *_limits, *_activity, *LIFECYCLE_FIELDS)
     # Provisioning: Django's add page, with a form whose validation is
@@ -107,8 +109,8 @@ class PersonalAccessTokenAdmin(TokenDisplay, TokenAdminBase):
     add_form = ProvisionTokenForm
     add_fieldsets = (
         (None, {"fields": ("user", "name", "type")}),
-        ("Limits", {"fields": ("ip_restriction", "expire_at", "never_expires")}),
-        ("Scopes", {"fields": ("limit_scopes", "scopes")}),
+        (_("Limits"), {"fields": ("ip_restriction", "expire_at", "never_expires")}),
+        (_("Scopes"), {"fields": ("limit_scopes", "scopes")}),
     )
     add_form_template = "admin/django_pat/personalaccesstoken/provision_form.html"
     # The picker for the owner on the provisioning form; autocomplete is used
@@ -121,17 +123,17 @@ class PersonalAccessTokenAdmin(TokenDisplay, TokenAdminBase):
 
     # -- columns ---------------------------------------------------------
 
-    @admin.display(description="owner", ordering="user__" + get_user_model().USERNAME_FIELD)
+    @admin.display(description=_("owner"), ordering="user__" + get_user_model().USERNAME_FIELD)
     def owner(self, token: PersonalAccessToken) -> str:
         return format_html(
             '<a href="?{}={}" title="{}">{}</a>',
             OwnerFilter.parameter_name,
             token.user.pk,
-            "Only this user's tokens",
+            gettext("Only this user's tokens"),
             breakable(token.user.get_username(), ".@"),
         )
 
-    @admin.display(description="owner")
+    @admin.display(description=_("owner"))
     def owner_link(self, token: PersonalAccessToken) -> str:
         user = token.user
         opts = user._meta
@@ -240,7 +242,7 @@ class PersonalAccessTokenAdmin(TokenDisplay, TokenAdminBase):
         context = {"token_pattern": token_pattern(), **(extra_context or {})}
         return super().changelist_view(request, context)
 
-    @admin.action(description="Revoke selected tokens", permissions=["revoke"])
+    @admin.action(description=_("Revoke selected tokens"), permissions=["revoke"])
     def revoke_selected(
         self, request: HttpRequest, queryset: QuerySet[PersonalAccessToken]
     ) -> HttpResponse | None:
@@ -278,7 +280,7 @@ class PersonalAccessTokenAdmin(TokenDisplay, TokenAdminBase):
         diverted = without_tokens(request)
         if diverted is not None:
             return diverted
-        context = {"title": "Provision a token", "subtitle": None, **(extra_context or {})}
+        context = {"title": gettext("Provision a token"), "subtitle": None, **(extra_context or {})}
         return super().add_view(request, form_url, context)
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:

@@ -16,12 +16,12 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.debug import sensitive_variables
 
 from ..forms import validate_provisioning_for
 from ..rotation import default_expiry, rotate
-from .addresses import contains_token
-from .views import _render, _row, admin_url, provisioned
+from .views import _render, _row, admin_url, no_such_token, provisioned
 
 if TYPE_CHECKING:
     from .options import PersonalAccessTokenAdmin
@@ -38,10 +38,7 @@ def rotate_token(
         raise PermissionDenied
     token = model_admin.get_object(request, unquote(object_id))
     if token is None:
-        shown = "that ID" if contains_token(object_id) else f"the ID {object_id!r}"
-        model_admin.message_user(
-            request, f"No personal access token has {shown}.", messages.WARNING
-        )
+        model_admin.message_user(request, no_such_token(object_id), messages.WARNING)
         return HttpResponseRedirect(admin_url(model_admin, "changelist"))
     change_url = admin_url(model_admin, "change", token.pk)
     if request.method != "POST":
@@ -49,7 +46,7 @@ def rotate_token(
             request,
             model_admin,
             "rotate_confirmation.html",
-            title="Rotate this token?",
+            title=gettext("Rotate this token?"),
             token=token,
             row=_row(model_admin, token),
             owner=model_admin.owner_link(token),

@@ -21,8 +21,9 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
+from django.utils.formats import number_format
 from django.utils.html import format_html
-from django.utils.translation import ngettext
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 
 from ..forms import FindTokenForm
@@ -32,7 +33,7 @@ from .addresses import contains_token
 if TYPE_CHECKING:
     from .options import PersonalAccessTokenAdmin
 
-__all__ = ["find_token", "provisioned", "revoke_selected", "revoke_token"]
+__all__ = ["find_token", "no_such_token", "provisioned", "revoke_selected", "revoke_token"]
 
 TEMPLATES = "admin/django_pat/personalaccesstoken/"
 
@@ -76,14 +77,16 @@ def find_token(request: HttpRequest, model_admin: PersonalAccessTokenAdmin) -> H
         messages.info(
             request,
             format_html(
-                "That value is the token '{}' ({}) of {}.",
-                token.name,
-                token.display_prefix,
-                token.user.get_username(),
+                gettext("That value is the token '{name}' ({prefix}) of {owner}."),
+                name=token.name,
+                prefix=token.display_prefix,
+                owner=token.user.get_username(),
             ),
         )
         return HttpResponseRedirect(admin_url(model_admin, "change", token.pk))
-    return _render(request, model_admin, "find.html", title="Find a token by its value", form=form)
+    return _render(
+        request, model_admin, "find.html", title=gettext("Find a token by its value"), form=form
+    )
 
 
 # -- revoke -----------------------------------------------------------------
@@ -97,11 +100,7 @@ def revoke_token(
         raise PermissionDenied
     token = model_admin.get_object(request, unquote(object_id))
     if token is None:
-        # An "ID" that is a token pasted into the address is not shown back.
-        shown = "that ID" if contains_token(object_id) else f"the ID {object_id!r}"
-        model_admin.message_user(
-            request, f"No personal access token has {shown}.", messages.WARNING
-        )
+        model_admin.message_user(request, no_such_token(object_id), messages.WARNING)
         return HttpResponseRedirect(admin_url(model_admin, "changelist"))
     if request.method == "POST":
         revoke(request, model_admin, [token])
@@ -129,9 +128,12 @@ def revoke_selected(
     if len(selected) > limit:
         model_admin.message_user(
             request,
-            f"Select at most {limit:,} tokens to revoke at a time (more are selected). "
-            "Narrow the list with a filter or a search first; to revoke every token of "
-            "a user, use manage.py pat_revoke --user.",
+            gettext(
+                "Select at most %(limit)s tokens to revoke at a time (more are selected). "
+                "Narrow the list with a filter or a search first; to revoke every token of "
+                "a user, use manage.py pat_revoke --user."
+            )
+            % {"limit": number_format(limit, force_grouping=True)},
             messages.WARNING,
         )
         return None
@@ -200,7 +202,7 @@ def _confirm_revoking(
         request,
         model_admin,
         "revoke_confirmation.html",
-        title="Revoke tokens?" if len(selected) > 1 else "Revoke this token?",
+        title=gettext("Revoke tokens?") if len(selected) > 1 else gettext("Revoke this token?"),
         to_revoke=[(token, _row(model_admin, token)) for token in to_revoke],
         already_revoked=len(selected) - len(to_revoke),
         hidden=hidden,
@@ -224,12 +226,16 @@ def provisioned(
     it: its secret, shown this once."""
     # The secret goes into this response's body and nowhere else: not a
     # message (a cookie or the session), not a redirect's URL.
-    done = "rotated" if replaced is not None else "provisioned"
     response = _render(
         request,
         model_admin,
         "provisioned.html",
-        title=f"Token {done} for {token.user.get_username()}",
+        title=(
+            gettext("Token rotated for %(owner)s")
+            if replaced is not None
+            else gettext("Token provisioned for %(owner)s")
+        )
+        % {"owner": token.user.get_username()},
         replaced=replaced,
         token=token,
         secret=secret,
@@ -238,6 +244,14 @@ def provisioned(
     )
     patch_cache_control(response, no_store=True, no_cache=True, private=True, max_age=0)
     return response
+
+
+def no_such_token(object_id: str) -> str:
+    """The warning for an ID that names no token; an "ID" that is a token
+    pasted into the address is not shown back."""
+    if contains_token(object_id):
+        return gettext("No personal access token has that ID.")
+    return gettext("No personal access token has the ID %(id)s.") % {"id": repr(object_id)}
 
 
 def _row(model_admin: PersonalAccessTokenAdmin, token: PersonalAccessToken) -> dict[str, Any]:

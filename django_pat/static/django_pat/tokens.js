@@ -29,6 +29,15 @@
   const scopeBoxes = Array.from(form.querySelectorAll('input[name="scopes"]'));
   const DAY = 24 * 60 * 60 * 1000;
 
+  // The page's words come from Django's JavaScriptCatalog (the script before
+  // this one); without it, they stay in English. Dates and times follow the
+  // reader's own locale (Intl), as before.
+  const gettext = window.gettext || ((text) => text);
+  const ngettext = window.ngettext || ((one, many, count) => (count === 1 ? one : many));
+  const interpolate =
+    window.interpolate || ((text, values) => text.replace(/%\((\w+)\)s/g, (_, key) => values[key]));
+  const format = (text, values) => interpolate(text, values, true);
+
   async function api(method, url, body) {
     const headers = { Accept: "application/json" };
     if (method !== "GET") headers["X-CSRFToken"] = csrfToken;
@@ -55,7 +64,9 @@
     const message = result.data && result.data.message;
     return typeof message === "string" && message
       ? message
-      : `The server answered ${result.status} with no message.`;
+      : format(gettext("The server answered %(status)s with no message."), {
+          status: result.status,
+        });
   }
 
   // --- Errors next to the fields they concern -------------------------------
@@ -159,8 +170,8 @@
   // One line per scope, which may wrap after a colon only: "packages:" then "read".
   function scopesContent(token) {
     // As the addresses beside them: "Any address", "Any scope".
-    if (token.scopes === null) return "Any scope";
-    if (!token.scopes.length) return "No scope";
+    if (token.scopes === null) return gettext("Any scope");
+    if (!token.scopes.length) return gettext("No scope");
     const list = document.createDocumentFragment();
     for (const [index, name] of token.scopes.entries()) {
       const scope = document.createElement("span");
@@ -215,12 +226,20 @@
 
   // Why a token was revoked, in a word or two after its badge.
   const REASONS = {
-    owner: "by you",
-    staff: "by staff",
-    rotated: "rotated",
-    leaked: "found in public",
-    user_deactivated: "account changed",
-    command: "by an administrator",
+    owner: gettext("by you"),
+    staff: gettext("by staff"),
+    rotated: gettext("rotated"),
+    leaked: gettext("found in public"),
+    user_deactivated: gettext("account changed"),
+    command: gettext("by an administrator"),
+  };
+
+  // A token's state (the API's word) as its badge reads.
+  const STATES = {
+    active: gettext("Active"),
+    revoked: gettext("Revoked"),
+    expired: gettext("Expired"),
+    dormant: gettext("Dormant"),
   };
 
   function prefixText(token) {
@@ -265,7 +284,7 @@
     const status = document.createDocumentFragment();
     const badge = document.createElement("span");
     badge.className = `pat-status pat-status-${state}`;
-    badge.textContent = state[0].toUpperCase() + state.slice(1);
+    badge.textContent = STATES[state] || state[0].toUpperCase() + state.slice(1);
     status.append(badge);
     if (token.revokedReason) {
       status.append(note(REASONS[token.revokedReason] || token.revokedReason, "pat-status-why"));
@@ -282,21 +301,21 @@
     actions.className = "pat-row-actions";
     if (token.active) {
       actions.append(
-        actionButton("Rotate", "", token, confirmRotate),
-        actionButton("Revoke", "pat-button-quiet-danger", token, confirmRevoke),
+        actionButton(gettext("Rotate"), "", token, confirmRotate),
+        actionButton(gettext("Revoke"), "pat-button-quiet-danger", token, confirmRevoke),
       );
     }
     const name = document.createDocumentFragment();
     name.append(token.name);
     if (token.description) name.append(note(token.description, "pat-description"));
     const replaced = token.previousId && byId.get(token.previousId);
-    if (replaced) name.append(note(`Replaces ${prefixText(replaced)}`, "pat-replaces"));
+    if (replaced) name.append(note(format(gettext("Replaces %(prefix)s"), { prefix: prefixText(replaced) }), "pat-replaces"));
     const lastUsed = document.createDocumentFragment();
     if (token.lastUsedAt) {
       lastUsed.append(timeElement(token.lastUsedAt, sinceText));
-      if (token.lastUsedIp) lastUsed.append(note(`from ${token.lastUsedIp}`, "pat-from"));
+      if (token.lastUsedIp) lastUsed.append(note(format(gettext("from %(address)s"), { address: token.lastUsedIp }), "pat-from"));
     } else {
-      lastUsed.append("Never");
+      lastUsed.append(gettext("Never"));
     }
     const ipRestriction = token.ipRestriction ? token.ipRestriction.split(",").join(", ") : "";
     tr.append(
@@ -305,9 +324,9 @@
       cell(status, "pat-cell-status"),
       cell(prefix),
       cell(timeElement(token.createdAt, (date) => dateFormat.format(date))),
-      cell(token.expireAt ? timeElement(token.expireAt, (date) => dateFormat.format(date)) : "Never"),
+      cell(token.expireAt ? timeElement(token.expireAt, (date) => dateFormat.format(date)) : gettext("Never")),
       cell(lastUsed, "pat-cell-used"),
-      cell(ipRestriction || "Any address", "pat-cell-ip"),
+      cell(ipRestriction || gettext("Any address"), "pat-cell-ip"),
       cell(scopesContent(token), "pat-cell-scopes"),
       cell(actions, "pat-cell-actions"),
     );
@@ -324,9 +343,10 @@
     byId = new Map(result.data.map((token) => [token.id, token]));
     listBody.replaceChildren(...result.data.map(row));
     list.hidden = result.data.length === 0;
-    const count = result.data.length
-      ? `${result.data.length} token${result.data.length === 1 ? "" : "s"}.`
-      : "You have no tokens yet.";
+    const total = result.data.length;
+    const count = total
+      ? format(ngettext("%(count)s token.", "%(count)s tokens.", total), { count: total })
+      : gettext("You have no tokens yet.");
     listStatus.textContent = news ? `${news} ${count}` : count;
   }
 
@@ -355,18 +375,23 @@
       form.reset();
       syncExpiryChoices();
       syncScopes();
-      await refresh(`Created “${result.data.name}”.`);
+      await refresh(format(gettext("Created “%(name)s”."), { name: result.data.name }));
     } finally {
       submit.disabled = false;
     }
   });
 
   function showSecret(token, replaced) {
-    $("pat-secret-name").textContent = `“${token.name}”`;
+    $("pat-secret-name").textContent = format(gettext("“%(name)s”"), { name: token.name });
     const replaces = $("pat-secret-replaces");
     replaces.hidden = !replaced;
     replaces.textContent = replaced
-      ? `It replaces ${prefixText(replaced)}, which no longer works: put the new one wherever the old one was.`
+      ? format(
+          gettext(
+            "It replaces %(prefix)s, which no longer works: put the new one wherever the old one was.",
+          ),
+          { prefix: prefixText(replaced) },
+        )
       : "";
     secretValue.value = token.token;
     $("pat-copy-status").textContent = "";
@@ -382,9 +407,9 @@
     secretValue.select();
     try {
       await navigator.clipboard.writeText(secretValue.value);
-      note.textContent = "Copied.";
+      note.textContent = gettext("Copied.");
     } catch (error) {
-      note.textContent = "Press Ctrl+C (⌘C) to copy the selected token.";
+      note.textContent = gettext("Press Ctrl+C (⌘C) to copy the selected token.");
     }
   });
 
@@ -409,7 +434,7 @@
       const result = await api("DELETE", `${apiUrl}/${encodeURIComponent(token.id)}`);
       await refresh(
         result.ok
-          ? `Revoked “${token.name}”.`
+          ? format(gettext("Revoked “%(name)s”."), { name: token.name })
           : messageOf(result),
       );
       $("pat-list-title").setAttribute("tabindex", "-1");
@@ -435,7 +460,9 @@
       }
       const result = await api("POST", `${apiUrl}/${encodeURIComponent(token.id)}/rotate`, {});
       if (result.ok) showSecret(result.data, token);
-      await refresh(result.ok ? `Rotated “${token.name}”.` : messageOf(result));
+      await refresh(
+        result.ok ? format(gettext("Rotated “%(name)s”."), { name: token.name }) : messageOf(result),
+      );
       if (!result.ok) {
         $("pat-list-title").setAttribute("tabindex", "-1");
         $("pat-list-title").focus();

@@ -48,6 +48,9 @@
         }
         const source = document.getElementById(button.dataset.patCopy);
         const status = document.getElementById('pat-copy-status');
+        // The page's words, in its language (the template translates them).
+        const copied = button.dataset.patCopied || 'Copied.';
+        const selected = button.dataset.patSelected || 'Selected: press Ctrl+C (⌘C) to copy.';
         const done = (text) => {
             if (status) {
                 status.textContent = text;
@@ -58,10 +61,10 @@
             // select the text and use the older command.
             source.focus();
             source.select();
-            done(document.execCommand('copy') ? 'Copied.' : 'Selected: press Ctrl+C (⌘C) to copy.');
+            done(document.execCommand('copy') ? copied : selected);
         };
         if (navigator.clipboard && window.isSecureContext) {
-            navigator.clipboard.writeText(source.value).then(() => done('Copied.'), fallback);
+            navigator.clipboard.writeText(source.value).then(() => done(copied), fallback);
         } else {
             fallback();
         }
