@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 
 from .exceptions import ServiceUnavailable
-from .verification import KEYWORD, Presented, TokenRejected, authenticate_request, presented_token
+from .verification import (
+    KEYWORD,
+    Presented,
+    TokenRejected,
+    authenticate_request,
+    presented_token,
+    settle_use,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -40,19 +47,22 @@ class PersonalAccessTokenAuthentication(BaseAuthentication):
         presented = presented_token(request, self.keyword)
         if presented is None:
             return None
+        view = (request.parser_context or {}).get("view")
         token = _already_authenticated(request, presented)
         if token is not None:
+            if token.use_pending and view is not None:
+                _settle_use_when_permitted(view, token, request)
             return token.user, token
         try:
-            token = authenticate_request(
-                request, presented, defer_use=lambda: _view_checks_scopes(request)
-            )
+            token = authenticate_request(request, presented, defer_use=view is not None)
         except TokenRejected as rejection:
             if rejection.status == 503:
                 raise ServiceUnavailable(rejection.message) from None
             if rejection.status == 403:
                 raise exceptions.PermissionDenied(rejection.message) from None
             raise exceptions.AuthenticationFailed(rejection.message) from None
+        if token.use_pending:
+            _settle_use_when_permitted(view, token, request)
         return token.user, token
 
     def authenticate_header(self, request: Request) -> str:
@@ -75,11 +85,16 @@ def _already_authenticated(request: Request, presented: Presented) -> PersonalAc
     return None
 
 
-def _view_checks_scopes(request: Request) -> bool:
-    """Whether the view will check the token's scopes (a permission with
-    ``records_use``, as ``HasRequiredScopes``), and record the use once they
-    pass: a use it refuses never counts."""
-    view = (request.parser_context or {}).get("view")
-    if view is None:
-        return False
-    return any(getattr(permission, "records_use", False) for permission in view.get_permissions())
+def _settle_use_when_permitted(view: Any, token: PersonalAccessToken, request: Request) -> None:
+    """Record the token's use once the view's permissions pass (a scope the
+    token lacks, a project's permission, composed or not: a refusal never
+    counts), before its handler runs, so that what it answers shows the use.
+    A database that fails here is the view's 503, as in authentication. The
+    view instance is this request's own."""
+    check_permissions = view.check_permissions
+
+    def checked(*args: Any, **kwargs: Any) -> None:
+        check_permissions(*args, **kwargs)
+        settle_use(token, request, refused=False)
+
+    view.check_permissions = checked

@@ -14,7 +14,7 @@ from typing import Any
 from django.core.exceptions import RequestDataTooBig
 from django.core.signals import got_request_exception
 from django.db import InterfaceError, OperationalError
-from django.http import HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.text import format_lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -124,6 +124,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
             exc_info=exc,
         )
         exc = ServiceUnavailable()
+    elif isinstance(exc, Http404):
+        # Django's message names the model ("No PersonalAccessToken matches
+        # the given query.") and has no translation: DRF's own has both.
+        exc = exceptions.NotFound()
     elif isinstance(exc, RequestDataTooBig):
         # Over Django's DATA_UPLOAD_MAX_MEMORY_SIZE, which DRF reads the body
         # of a JSON request against before our parser sees it.

@@ -26,7 +26,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext, gettext_lazy
+from django.views.decorators.debug import sensitive_variables
 from rest_framework import exceptions, status
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
@@ -177,6 +179,7 @@ def _reported(body: bytes) -> list[dict[str, str]]:
     if not isinstance(document, list) or not all(
         isinstance(entry, dict)
         and isinstance(entry.get("token"), str)
+        and _is_text(entry["token"])
         and isinstance(entry.get("type"), str)
         and isinstance(entry.get("url", ""), str | None)
         for entry in document
@@ -185,6 +188,15 @@ def _reported(body: bytes) -> list[dict[str, str]]:
             gettext('The body must be a JSON array of {"token", "type", "url", "source"}.')
         )
     return document
+
+
+def _is_text(value: str) -> bool:
+    """Not a lone surrogate (JSON can spell ``\\ud800``; no encoding carries it)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class GitHubSecretScanningView(APIView):
@@ -201,6 +213,8 @@ class GitHubSecretScanningView(APIView):
     def get_exception_handler(self) -> Callable[..., Response]:
         return exception_handler
 
+    # The body holds the reported secrets: none of them in an error report.
+    @method_decorator(sensitive_variables("body", "entries", "report", "feedback", "entry"))
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         keys = _configured_keys()
         identifier = request.META.get(IDENTIFIER_HEADER, "")

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from django.db import router, transaction
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from . import invalidation, notices, tokens
 from .conf import pat_settings
@@ -53,6 +54,7 @@ class LeakReport:
     revoked: tuple[PersonalAccessToken, ...] = field(default=())
 
 
+@sensitive_variables("values", "value", "found")
 def well_formed(values: Iterable[str]) -> dict[str, str]:
     """Digest -> value for the values that pass the checksum with this
     site's prefix; the rest cannot be tokens of this site. No query."""
@@ -67,6 +69,7 @@ def well_formed(values: Iterable[str]) -> dict[str, str]:
     return found
 
 
+@sensitive_variables("values", "digests", "urls")
 def revoke_leaked(
     values: Iterable[str], *, source: str = "report", urls: Mapping[str, str] | None = None
 ) -> LeakReport:

@@ -40,9 +40,8 @@ from .verification import (
     KEYWORD,
     TokenRejected,
     authenticate_request,
-    forget_use,
     presented_token,
-    record_use,
+    settle_use_after_answer,
 )
 
 if TYPE_CHECKING:
@@ -100,68 +99,54 @@ class PersonalAccessTokenMiddleware:
         if self.is_async:
             return self.__acall__(request)
         presented = presented_token(request)
-        if presented is None:
+        if presented is None or _ignores_credentials(request):
             return self.get_response(request)
         try:
-            token = authenticate_request(request, presented, defer_use=_always)
+            token = authenticate_request(request, presented, defer_use=True)
         except TokenRejected as rejection:
-            if _ignores_credentials(request):
-                return self.get_response(request)
             return refusal_response(rejection)
         _authenticated(request, token)
         response = self.get_response(request)
         assert isinstance(response, HttpResponseBase)
-        _count_use(token, request, response)
+        settle_use_after_answer(token, request, response.status_code)
         return response
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
         presented = presented_token(request)
         token = None
-        if presented is not None:
+        if presented is not None and not _ignores_credentials(request):
             try:
                 # The query runs in a thread: the event loop must not block.
                 # What crosses into it (and sits in asgiref's frames) is the
                 # digest, not the secret.
                 token = await sync_to_async(authenticate_request)(
-                    request, presented, defer_use=_always
+                    request, presented, defer_use=True
                 )
             except TokenRejected as rejection:
-                if not _ignores_credentials(request):
-                    return refusal_response(rejection)
-            else:
-                _authenticated(request, token)
+                return refusal_response(rejection)
+            _authenticated(request, token)
         pending = self.get_response(request)
         assert isinstance(pending, Awaitable)
         response: HttpResponseBase = await pending
         if token is not None and token.use_pending:
-            await sync_to_async(_count_use)(token, request, response)
+            await sync_to_async(settle_use_after_answer)(token, request, response.status_code)
         return response
 
 
+# The paths of the views that read no credentials, as django_pat.urls names them.
+_PUBLIC_PATHS = ("/credentials/revoke", "/credentials/github-secret-scanning")
+
+
 def _ignores_credentials(request: HttpRequest) -> bool:
-    """Whether the view the request is for reads no credentials at all (its
-    class says ``ignores_credentials``, as ``credentials/revoke`` does): a
-    refused token is then no reason to refuse the request. Resolved only for
-    a refused token, so the cost is never a successful request's."""
+    """Whether the request is for a view that reads no credentials at all
+    (its class says ``ignores_credentials``, as ``credentials/revoke``'s
+    does): the header is then neither checked nor counted as a use. Only a
+    path ending as theirs do is resolved, so other requests pay nothing."""
+    if not request.path_info.rstrip("/").endswith(_PUBLIC_PATHS):
+        return False
     try:
         match = resolve(request.path_info, getattr(request, "urlconf", None))
     except Resolver404:
         return False
     view = getattr(match.func, "view_class", None) or getattr(match.func, "cls", None)
     return bool(getattr(view, "ignores_credentials", False))
-
-
-def _always() -> bool:
-    return True
-
-
-def _count_use(
-    token: PersonalAccessToken, request: HttpRequest, response: HttpResponseBase
-) -> None:
-    """A token restricted by scope counts as used once the view has answered,
-    unless it refused the request (401 or 403: a scope the token lacks, say),
-    which never counts (CONTRACT 8)."""
-    if response.status_code in (401, 403):
-        forget_use(token)
-    else:
-        record_use(token, request)

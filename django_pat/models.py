@@ -229,8 +229,8 @@ class PersonalAccessToken(models.Model):
     )
 
     objects: ClassVar[PersonalAccessTokenManager] = PersonalAccessTokenManager()
-    # True while this request's use of the token waits for its scope check
-    # (django_pat.verification.record_use); not a column.
+    # True while this request's use of the token waits for the answer's
+    # status (django_pat.verification.settle_use); not a column.
     use_pending: bool = False
 
     class Meta:

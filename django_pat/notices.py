@@ -24,12 +24,13 @@ from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import router, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext, ngettext
 
 from .conf import pat_settings
@@ -153,7 +154,9 @@ def send_expiry_notice(
         )
         if not claimed:
             return False
-        context = {**_context(token), "days": days, "remaining": _remaining(token, now)}
+        with translation.override(settings.LANGUAGE_CODE):
+            remaining = _remaining(token, now)
+        context = {**_context(token), "days": days, "remaining": remaining}
         _message("expiring", context, email, connection).send()
         token.expiry_notice_days = days
 
@@ -215,13 +218,18 @@ def _remaining(token: PersonalAccessToken, now: datetime | None) -> str:
 def _message(
     kind: str, context: dict[str, Any], to: str, connection: BaseEmailBackend | None
 ) -> EmailMultiAlternatives:
-    subject = render_to_string(f"{TEMPLATES}{kind}_subject.txt", context)
+    # In the site's language (LANGUAGE_CODE), not that of whichever request
+    # caused it: a stranger reporting a leak chooses nothing for the owner.
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = render_to_string(f"{TEMPLATES}{kind}_subject.txt", context)
+        body = render_to_string(f"{TEMPLATES}{kind}.txt", context)
+        html = render_to_string(f"{TEMPLATES}{kind}.html", context)
     message = EmailMultiAlternatives(
         # One line, as mail headers must be.
         subject=" ".join(subject.split()),
-        body=render_to_string(f"{TEMPLATES}{kind}.txt", context),
+        body=body,
         to=[to],
         connection=connection,
     )
-    message.attach_alternative(render_to_string(f"{TEMPLATES}{kind}.html", context), "text/html")
+    message.attach_alternative(html, "text/html")
     return message

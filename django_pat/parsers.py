@@ -11,7 +11,7 @@ from rest_framework.utils import json
 
 from .exceptions import MAX_BODY_BYTES, RequestTooLarge
 
-__all__ = ["MAX_BODY_BYTES", "JSONParser", "RequestTooLarge"]
+__all__ = ["MAX_BODY_BYTES", "JSONParser", "LargeJSONParser", "RequestTooLarge", "parse_json"]
 
 
 def _checked_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -50,17 +50,45 @@ class JSONParser(parsers.JSONParser):
         media_type: str | None = None,
         parser_context: Mapping[str, Any] | None = None,
     ) -> Any:
-        body = stream.read(self.max_bytes + 1)
-        if len(body) > self.max_bytes:
-            raise RequestTooLarge(f"Request body is larger than {self.max_bytes} bytes.")
-        try:
-            # DRF's json.loads refuses NaN and Infinity.
-            return json.loads(body.decode("utf-8"), object_pairs_hook=_checked_object)
-        # A deeply nested document exhausts the parser's recursion limit.
-        except (ValueError, RecursionError) as error:
-            raise exceptions.ParseError(
-                gettext("Malformed JSON: %(reason)s") % {"reason": _describe(error)}
-            ) from None
+        return parse_json(stream, self.max_bytes)
+
+
+class LargeJSONParser(parsers.BaseParser):
+    """:class:`JSONParser`'s rules for a body that may be larger than
+    Django's ``DATA_UPLOAD_MAX_MEMORY_SIZE``, up to its own ``max_bytes``.
+
+    Not a ``JSONParser`` subclass on purpose: DRF reads the body of those
+    through ``request.body``, within Django's limit; this one reads the
+    stream itself, never more than ``max_bytes`` + 1.
+    """
+
+    media_type = "application/json"
+    max_bytes = MAX_BODY_BYTES
+
+    def parse(
+        self,
+        stream: IO[Any],
+        media_type: str | None = None,
+        parser_context: Mapping[str, Any] | None = None,
+    ) -> Any:
+        return parse_json(stream, self.max_bytes)
+
+
+def parse_json(stream: IO[Any], max_bytes: int) -> Any:
+    """Strict JSON from ``stream``; a 413 past ``max_bytes``, a 400 for the rest."""
+    body = stream.read(max_bytes + 1)
+    if len(body) > max_bytes:
+        raise RequestTooLarge(
+            gettext("Request body is larger than {size} bytes.").format(size=max_bytes)
+        )
+    try:
+        # DRF's json.loads refuses NaN and Infinity.
+        return json.loads(body.decode("utf-8"), object_pairs_hook=_checked_object)
+    # A deeply nested document exhausts the parser's recursion limit.
+    except (ValueError, RecursionError) as error:
+        raise exceptions.ParseError(
+            gettext("Malformed JSON: %(reason)s") % {"reason": _describe(error)}
+        ) from None
 
 
 def _describe(error: Exception) -> str:

@@ -42,7 +42,7 @@ from .conf import pat_settings
 from .exceptions import error_body
 from .models import PersonalAccessToken
 from .scopes import RequiredScopes, missing, required_for, required_problem, shape_problem
-from .verification import KEYWORD, forget_use, record_use
+from .verification import KEYWORD
 
 if TYPE_CHECKING:
     from rest_framework.request import Request
@@ -55,7 +55,6 @@ __all__ = [
     "refusal",
     "required_scopes_of",
     "scopes_required",
-    "settle_use",
 ]
 
 
@@ -149,40 +148,17 @@ def check(request: HttpRequest | Request, required_scopes: RequiredScopes) -> No
 class HasRequiredScopes(BasePermission):
     """DRF: the request's token has the scopes the view's ``required_scopes``
     asks for (see the module's docstring). Put it after ``IsAuthenticated``,
-    so that a request without credentials is a 401, not a pass.
-
-    A use refused here never counts (CONTRACT 8): for a token restricted by
-    scope, DRF's authentication leaves the use pending (``records_use``) and
-    it is written here once the check passes, or by the view itself when its
-    ``scopes_checked_later`` is true (it checks more, once it has loaded what
-    the rule needs: see :func:`settle_use`)."""
-
-    records_use = True
+    so that a request without credentials is a 401, not a pass."""
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         required = required_scopes_of(view, request)
         # A method the view does not answer is DRF's 405, not a scope's 403
         # (DRF's own test, as APIView.dispatch makes it).
         handler = (request.method or "").lower()
-        if handler in view.http_method_names and hasattr(view, handler):
-            settle_use(request, lambda: check(request, required))
-        if not getattr(view, "scopes_checked_later", False):
-            token = authenticating_token(request)
-            if token is not None:
-                record_use(token, request)
+        if handler not in view.http_method_names or not hasattr(view, handler):
+            return True
+        check(request, required)
         return True
-
-
-def settle_use(request: HttpRequest | Request, check_scopes: Callable[[], None]) -> None:
-    """Run ``check_scopes``; if it refuses (:class:`InsufficientScope`), the
-    use its token left pending never counts."""
-    try:
-        check_scopes()
-    except InsufficientScope:
-        token = authenticating_token(request)
-        if token is not None:
-            forget_use(token)
-        raise
 
 
 def refusal(error: InsufficientScope) -> JsonResponse:

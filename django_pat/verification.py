@@ -15,7 +15,6 @@ page shows every variable of every frame when DEBUG is on,
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -29,7 +28,7 @@ from django.views.decorators.debug import sensitive_variables
 from . import cache, lookup, tokens
 from .client_ip import client_ip
 from .conf import pat_settings
-from .exceptions import DATABASE_UNAVAILABLE, UNAVAILABLE_MESSAGE
+from .exceptions import DATABASE_UNAVAILABLE, UNAVAILABLE_MESSAGE, CacheUnavailable
 from .ip import IPRestrictionError
 from .models import PersonalAccessToken, user_can_authenticate
 from .signals import authentication_failed
@@ -46,10 +45,10 @@ __all__ = [
     "Presented",
     "TokenRejected",
     "authenticate_request",
-    "forget_use",
     "present",
     "presented_token",
-    "record_use",
+    "settle_use",
+    "settle_use_after_answer",
 ]
 
 logger = logging.getLogger("django_pat")
@@ -129,7 +128,7 @@ def authenticate_request(
     request: HttpRequest | Request,
     presented: Presented,
     *,
-    defer_use: Callable[[], bool] | None = None,
+    defer_use: bool = False,
 ) -> PersonalAccessToken:
     """The token ``presented`` names, if it may authenticate ``request``.
 
@@ -140,10 +139,13 @@ def authenticate_request(
     and 403 for the token's rules, 503 (reason ``unavailable``, logged here
     once with its traceback) when the database did not answer.
 
-    A token restricted by scope can still be refused after this, for a scope
-    it lacks, and a refused use never counts (CONTRACT 8): when
-    ``defer_use()`` answers true for such a token, the use is only marked
-    pending, for :func:`record_use` to write once the request is allowed.
+    A refused use never counts (CONTRACT 8), and the view may still refuse
+    the request (a scope the token lacks, a permission of the project's).
+    So a caller that can wait passes ``defer_use``: a use that is due is then
+    only marked pending (``token.use_pending``), for :func:`settle_use` to
+    write, with the same one UPDATE, once the request is known to be allowed
+    (the DRF class: when the view's permissions pass, before its handler; the
+    middleware: when the view has answered, unless with a 401 or 403).
     """
     try:
         return _authenticate(request, presented, defer_use)
@@ -160,7 +162,7 @@ def authenticate_request(
 def _authenticate(
     request: HttpRequest | Request,
     presented: Presented,
-    defer_use: Callable[[], bool] | None,
+    defer_use: bool,
 ) -> PersonalAccessToken:
     token = None
     try:
@@ -178,25 +180,40 @@ def _authenticate(
                 path=request.path,
             )
         raise
-    if token.scopes is not None and defer_use is not None and defer_use():
+    if defer_use and _use_due(token):
         token.use_pending = True
     else:
         _touch(token, request)
     return token
 
 
-def record_use(token: PersonalAccessToken, request: HttpRequest | Request) -> None:
-    """Write the use :func:`authenticate_request` left pending, if it did
-    (once: later calls do nothing). Costs what the use would have cost then:
-    at most one conditional UPDATE."""
+def settle_use(
+    token: PersonalAccessToken, request: HttpRequest | Request, *, refused: bool
+) -> None:
+    """Write the use :func:`authenticate_request` left pending, unless the
+    request was ``refused`` (a use that never counts); once (later calls do
+    nothing)."""
     if token.use_pending:
         token.use_pending = False
-        _touch(token, request)
+        if not refused:
+            _touch(token, request)
 
 
-def forget_use(token: PersonalAccessToken) -> None:
-    """The request was refused: the use left pending never counts."""
-    token.use_pending = False
+def settle_use_after_answer(
+    token: PersonalAccessToken, request: HttpRequest | Request, status_code: int
+) -> None:
+    """:func:`settle_use` once the answer is made (the middleware's case): a
+    401 or 403 was a refusal. A database or cache that fails now loses the
+    record, logged, and changes no answer: the view has done its work."""
+    try:
+        settle_use(token, request, refused=status_code in (401, 403))
+    except (*DATABASE_UNAVAILABLE, CacheUnavailable):
+        logger.error(
+            "Could not record the use of a token for %s %s",
+            request.method,
+            request.path,
+            exc_info=True,
+        )
 
 
 def _find(presented: Presented) -> PersonalAccessToken:
@@ -247,6 +264,12 @@ def _check(token: PersonalAccessToken, request: HttpRequest | Request) -> None:
             gettext("This token is of type %(type)s, which does not allow %(method)s requests.")
             % {"type": repr(token.type), "method": method},
         )
+
+
+def _use_due(token: PersonalAccessToken) -> bool:
+    """Whether the row's last use is older than the interval (no I/O)."""
+    stale_before = timezone.now() - pat_settings.last_used_update_interval
+    return token.last_used_at is None or token.last_used_at <= stale_before
 
 
 def _touch(token: PersonalAccessToken, request: HttpRequest | Request) -> None:

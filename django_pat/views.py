@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext
 from django.views.decorators.debug import sensitive_variables
@@ -22,7 +23,7 @@ from .exceptions import exception_handler
 from .models import InactiveRequester, PersonalAccessToken, PersonalAccessTokenQuerySet
 from .pagination import LinkHeaderPagination
 from .parsers import JSONParser
-from .permissions import HasRequiredScopes, InsufficientScope, settle_use
+from .permissions import HasRequiredScopes, InsufficientScope
 from .scopes import READ, ROTATE, WRITE
 from .serializers import (
     PersonalAccessTokenSerializer,
@@ -31,7 +32,7 @@ from .serializers import (
     django_errors_to_drf,
 )
 from .throttling import SCOPE, OptionalScopedRateThrottle
-from .verification import GENERIC_MESSAGE, record_use
+from .verification import GENERIC_MESSAGE
 from .views_schema import token_viewset_schema
 
 if TYPE_CHECKING:
@@ -212,11 +213,19 @@ class PersonalAccessTokenViewSet(viewsets.GenericViewSet[PersonalAccessToken]):
             return []
         return self.required_scopes
 
-    @property
-    def scopes_checked_later(self) -> bool:
-        """Rotation checks its scopes once it has the token (a use is
-        recorded only after that: see ``HasRequiredScopes``)."""
-        return self.action == "rotate"
+    rotating: PersonalAccessToken | None = None
+
+    def check_permissions(self, request: Request) -> None:
+        """The permissions, and for rotation its scope rule, which needs the
+        token (loaded here once, for the handler too): every refusal comes
+        before the use is recorded, so that it never counts (CONTRACT 8)."""
+        super().check_permissions(request)
+        if self.action == "rotate":
+            try:
+                self.rotating = self.get_object()
+            except Http404:
+                return  # the handler's 404: an answer, not a refusal
+            self.check_rotation_scopes(self.rotating)
 
     def rotation_scopes(self, token: PersonalAccessToken) -> tuple[str, ...]:
         """The scopes, any one of which lets this request rotate ``token``:
@@ -246,15 +255,11 @@ class PersonalAccessTokenViewSet(viewsets.GenericViewSet[PersonalAccessToken]):
     @action(detail=True, methods=["post"])
     @method_decorator(sensitive_variables("secret", "body"))
     def rotate(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        token = self.get_object()
+        token = self.rotating if self.rotating is not None else self.get_object()
         request_serializer = self.rotate_serializer_class(
             data=request.data, context=self.get_serializer_context()
         )
         request_serializer.is_valid(raise_exception=True)
-        settle_use(request, lambda: self.check_rotation_scopes(token))
-        parent = self.get_parent_token()
-        if parent is not None:
-            record_use(parent, request)
         try:
             successor, secret = rotation.rotate(
                 token,

@@ -30,7 +30,7 @@ from .conf import pat_settings
 from .conf_leaks import parse_rate
 from .exceptions import ServiceUnavailable, exception_handler
 from .leaks import MAX_VALUE_LENGTH, MAX_VALUES, revoke_leaked
-from .parsers import JSONParser
+from .parsers import LargeJSONParser
 from .serializer_fields import _json_kind
 from .views_schema import leak_report_schema
 
@@ -73,9 +73,10 @@ class LeakReportThrottle(SimpleRateThrottle):
             raise ServiceUnavailable() from None
 
 
-class LeakReportParser(JSONParser):
-    # A thousand values of 256 characters, each \uXXXX-escaped at worst.
-    max_bytes = MAX_VALUES * (MAX_VALUE_LENGTH * 6 + 4) + 1024
+class LeakReportParser(LargeJSONParser):
+    # A thousand values of 256 characters, each a \uXXXX\uXXXX surrogate
+    # pair at worst: about 3 MB, past Django's default 2.5 MB for a body.
+    max_bytes = MAX_VALUES * (MAX_VALUE_LENGTH * 12 + 4) + 1024
 
 
 class LeakReportView(APIView):

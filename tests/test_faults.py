@@ -205,6 +205,25 @@ def test_a_failing_query_is_a_json_error_and_changes_nothing(
     assert secret not in caplog.text
 
 
+def use_update(sql: str) -> bool:
+    return sql.startswith('UPDATE "django_pat_personalaccesstoken" SET "last_used_at"')
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_use_that_cannot_be_recorded_is_a_503_and_nothing_is_made(token, client_for, caplog):
+    """Through DRF the use is written once the permissions pass, before the
+    handler: a database that fails then is a 503 and no work done."""
+    _, secret = token
+    client = quiet(client_for(secret))
+
+    with caplog.at_level(logging.ERROR, logger="django_pat"), fail_query(use_update):
+        response = client.post(LIST_URL, {"name": "never made"}, format="json")
+
+    assert_unavailable(response)
+    assert not PersonalAccessToken.objects.filter(name="never made").exists()
+    assert secret not in caplog.text
+
+
 @pytest.mark.parametrize("error", ERRORS.values(), ids=ERRORS.keys())
 def test_a_failed_lookup_does_not_fall_back_to_the_session(user, token, session_api, error):
     """A logged-in browser sending a Bearer token whose lookup fails gets the

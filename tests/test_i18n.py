@@ -253,13 +253,17 @@ def test_api_errors_in_german(db: None, user: User, token: Any) -> None:
     }
 
 
-def test_an_expiry_notice_in_german(db: None, user: User, make_token: Any, mailoutbox: Any) -> None:
+def test_an_expiry_notice_in_german(
+    db: None, user: User, make_token: Any, mailoutbox: Any, settings: Any
+) -> None:
+    """In the site's language (LANGUAGE_CODE), whatever language is active."""
     from django.utils import timezone
 
     from django_pat.notices import DueNotice, send_expiry_notice
 
+    settings.LANGUAGE_CODE = "de"
     token, _ = make_token(name="deploy", expire_at=timezone.now() + timedelta(days=6, hours=1))
-    with translation.override("de"):
+    with translation.override("en"):
         assert send_expiry_notice(DueNotice(token, 7))
     (email,) = mailoutbox
     assert email.subject == "Ihr persönliches Zugriffstoken „deploy“ läuft bald ab (noch 6 Tage)"

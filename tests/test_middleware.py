@@ -66,7 +66,8 @@ def test_async_stack_checks_the_token_off_the_event_loop(token, monkeypatch):
     response = get("/async-whoami", is_async=True, **bearer(token[1]))
 
     assert response.json()["user"] == "alice"
-    assert wrapped == ["authenticate_request"]
+    # The lookup, then (a first use) the UPDATE that records it once answered.
+    assert wrapped == ["authenticate_request", "settle_use_after_answer"]
 
 
 @both

@@ -593,3 +593,56 @@ def test_a_use_a_session_only_drf_view_refuses_is_not_recorded(make_token: MakeT
 
     assert made.status_code == 403
     assert use_of(stored) == (None, None)
+
+
+@pytest.fixture
+def use_site(settings: Any) -> None:
+    settings.ROOT_URLCONF = "tests.use_views"
+
+
+@pytest.mark.usefixtures("use_site")
+@pytest.mark.parametrize(
+    ("path", "granted", "status"),
+    [
+        ("/composed", [], 403),
+        ("/composed", [READ], 200),
+        ("/either", [], 403),
+        ("/either", [READ], 200),
+        ("/either", None, 200),
+        ("/admins-only", [READ], 403),
+        ("/admins-only", None, 403),
+    ],
+)
+def test_a_use_any_permission_refuses_is_not_recorded(
+    make_token: MakeToken,
+    client_for: ClientFor,
+    path: str,
+    granted: list[str] | None,
+    status: int,
+) -> None:
+    """Composed with & or |, or refused by a permission after the scope
+    check: the status decides, for a token restricted by scope or not."""
+    stored, secret = make_token(scopes=granted)
+
+    assert client_for(secret).get(path).status_code == status
+
+    if status == 200:
+        assert use_of(stored)[1] == "127.0.0.1"
+    else:
+        assert use_of(stored) == (None, None)
+
+
+@pytest.mark.parametrize("granted", [[WRITE], None])
+def test_a_rotation_that_is_not_refused_still_counts_as_a_use(
+    make_token: MakeToken, client_for: ClientFor, granted: list[str] | None
+) -> None:
+    """A 404 (an unknown id) or a 400 (a bad body) is an answer, not a refusal."""
+    for attempt in ("unknown id", "bad body"):
+        stored, secret = make_token(name=attempt, scopes=granted)
+        target = "00000000-0000-0000-0000-000000000001" if attempt == "unknown id" else stored.pk
+        body = {} if attempt == "unknown id" else {"name": "not allowed here"}
+
+        response = client_for(secret).post(f"{detail_url(target)}/rotate", body, format="json")
+
+        assert response.status_code == (404 if attempt == "unknown id" else 400)
+        assert use_of(stored)[0] is not None, attempt
