@@ -22,7 +22,16 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("errors and signals", {"exceptions", "signals"}),
     (
         "the model",
-        {"users", "lifecycle", "querysets", "validation", "fields", "models", "rotation"},
+        {
+            "users",
+            "lifecycle",
+            "querysets",
+            "validation_text",
+            "validation",
+            "fields",
+            "models",
+            "rotation",
+        },
     ),
     ("reading tokens", {"lookup", "client_ip", "redis_wire", "process_copy", "cache_copy"}),
     ("cache mode", {"cache", "invalidation", "user_changes"}),
