@@ -29,6 +29,7 @@ LAYERS: list[tuple[str, set[str]]] = [
             "validation_text",
             "validation",
             "fields",
+            "managers",
             "models",
             "rotation",
         },
