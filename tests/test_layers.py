@@ -59,6 +59,7 @@ LAYERS: list[tuple[str, set[str]]] = [
             "views_leaks",
             "github_scanning",
             "views_schema",
+            "openapi_components",
             "openapi",
             "openapi_lifecycle",
             "ui",
