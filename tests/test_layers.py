@@ -43,6 +43,7 @@ LAYERS: list[tuple[str, set[str]]] = [
         "API parts",
         {
             "serializer_fields",
+            "serializer_requests",
             "serializers",
             "forms",
             "pagination",
