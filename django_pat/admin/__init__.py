@@ -25,8 +25,8 @@ else: a user's tokens show on the user's page once the project calls
 The modules, as in ``django.contrib.admin``: ``options`` (the ModelAdmin),
 ``inlines`` (the user inline), ``filters``, ``display`` (how fields read),
 ``views`` (find, revoke, provisioned) and ``addresses`` (tokens kept out of
-URLs); ``counting`` and ``search`` keep the list as quick at a million tokens
-as at a thousand. The forms are in :mod:`django_pat.forms`.
+URLs); ``listing``, ``counting``, ``facets`` and ``search`` keep the list as
+quick at a million tokens as at a thousand. The forms are in :mod:`django_pat.forms`.
 """
 
 from django.contrib import admin

@@ -1,7 +1,8 @@
 """The token admin: the list, a token's page, and provisioning through
 Django's own add form (``add_form``, ``add_fieldsets``, ``get_form``, as
 ``django.contrib.auth``'s ``UserAdmin`` does). Its own pages (find, revoke,
-provisioned) are in :mod:`.views`, its filters in :mod:`.filters`.
+provisioned) are in :mod:`.views`, its filters in :mod:`.filters`, the
+list's order, paging and search in :mod:`.listing`.
 """
 
 from __future__ import annotations
@@ -10,10 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
 from django.contrib.admin.exceptions import NotRegistered
-from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth import get_user_model
-from django.core.exceptions import FieldDoesNotExist, PermissionDenied
-from django.db.models import Model, QuerySet
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html
@@ -25,10 +25,8 @@ from ..forms import ProvisionTokenForm
 from ..models import PersonalAccessToken
 from . import rotation, views
 from .addresses import token_pattern, without_tokens
-from .counting import BoundedCountPaginator
 from .display import LIFECYCLE_FIELDS, TokenDisplay, breakable
 from .filters import (
-    ConditionFilter,
     CreatedFilter,
     ExpiryFilter,
     LastUsedFilter,
@@ -37,7 +35,7 @@ from .filters import (
     StatusFilter,
     TypeFilter,
 )
-from .search import search_tokens
+from .listing import TokenListing
 
 if TYPE_CHECKING:
     from django.forms import ModelForm
@@ -56,7 +54,7 @@ REVOKE_PERMISSION = "django_pat.revoke_personalaccesstoken"
 _PROVISIONED_KEY = "_django_pat_provisioned"
 
 
-class PersonalAccessTokenAdmin(TokenDisplay, TokenAdminBase):
+class PersonalAccessTokenAdmin(TokenDisplay, TokenListing, TokenAdminBase):
     """The token list, detail, find-by-value, revoke and provision pages."""
 
     list_display = (
@@ -84,12 +82,6 @@ class PersonalAccessTokenAdmin(TokenDisplay, TokenAdminBase):
     )
     ordering = ("-created_at", "-id")
     list_per_page = 50
-    # What keeps the list as quick at a million tokens as at a thousand (see
-    # README, "Performance"): one bounded count per page, no second count of
-    # the whole table, and a search that indexes can serve (.search).
-    paginator = BoundedCountPaginator
-    list_count_limit = 10_000
-    show_full_result_count = False
     actions = ("revoke_selected",)
     # The most tokens the revoke action takes at once.
     revoke_limit = 1000
@@ -181,48 +173,6 @@ class PersonalAccessTokenAdmin(TokenDisplay, TokenAdminBase):
         return actions
 
     # -- the list --------------------------------------------------------
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[PersonalAccessToken]:
-        return super().get_queryset(request).select_related("user")
-
-    def get_ordering(self, request: HttpRequest) -> Any:
-        # A filter on expiry lists its tokens by expiry (ConditionFilter.orderings).
-        for spec in self.list_filter:
-            if isinstance(spec, type) and issubclass(spec, ConditionFilter):
-                value = request.GET.get(spec.parameter_name or "")
-                if value in spec.orderings:
-                    return spec.orderings[value]
-        return super().get_ordering(request)
-
-    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
-        return TokenChangeList
-
-    def get_paginator(
-        self,
-        request: HttpRequest,
-        queryset: QuerySet[PersonalAccessToken],
-        per_page: int,
-        orphans: int = 0,
-        allow_empty_first_page: bool = True,
-    ) -> BoundedCountPaginator:
-        return self.paginator(
-            queryset, per_page, orphans, allow_empty_first_page, limit=self.list_count_limit
-        )
-
-    def get_search_results(
-        self, request: HttpRequest, queryset: QuerySet[PersonalAccessToken], search_term: str
-    ) -> tuple[QuerySet[PersonalAccessToken], bool]:
-        # The owner's fields are looked up in the user table first (.search);
-        # no field is multi-valued, so no row can appear twice.
-        return search_tokens(queryset, self.get_search_fields(request), search_term), False
-
-    def get_search_fields(self, request: HttpRequest) -> list[str]:
-        user_model = get_user_model()
-        fields = ["user__" + user_model.USERNAME_FIELD]
-        email = user_model.get_email_field_name()
-        if email != user_model.USERNAME_FIELD and _has_field(user_model, email):
-            fields.append("user__" + email)
-        return [*fields, "name", "display_prefix"]
 
     def get_autocomplete_fields(self, request: HttpRequest) -> tuple[str, ...]:
         # Autocomplete needs a user admin that can search; a project's own
@@ -346,23 +296,3 @@ class PersonalAccessTokenAdmin(TokenDisplay, TokenAdminBase):
 
     def rotate_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         return rotation.rotate_token(request, self, object_id)
-
-
-class TokenChangeList(ChangeList):
-    """Django's change list, whose column headers show the order a filter
-    chose (:meth:`PersonalAccessTokenAdmin.get_ordering`) as the one in use."""
-
-    def __init__(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
-        self._request = request
-        super().__init__(request, *args, **kwargs)
-
-    def _get_default_ordering(self) -> Any:
-        return self.model_admin.get_ordering(self._request)
-
-
-def _has_field(model: type[Model], name: str) -> bool:
-    try:
-        model._meta.get_field(name)
-    except FieldDoesNotExist:
-        return False
-    return True
