@@ -93,7 +93,7 @@ class RevokedReasonField(serializers.ChoiceField):
 
     def __init__(self, **kwargs: Any) -> None:
         # Not allow_null: that would make the schema's property nullable next
-        # to its $ref; the enum itself (openapi.py) has null among its values.
+        # to its $ref; the enum itself (openapi_lifecycle.py) has null among its values.
         super().__init__(choices=list(RevokedReason.values), read_only=True, **kwargs)
 
     def to_representation(self, value: Any) -> str | None:  # type: ignore[override]

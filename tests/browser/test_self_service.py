@@ -38,6 +38,8 @@ MakeToken = Callable[..., tuple[PersonalAccessToken, str]]
 
 
 def row(page: Page, name: str) -> object:
+    # By text anywhere in the row: give tokens names no random display
+    # prefix can hold (a hyphen is no base62 character), not "ci".
     return page.locator("#pat-list tbody tr", has_text=name)
 
 
@@ -597,7 +599,7 @@ def test_scopes_are_ticked_with_their_descriptions_and_shown_in_the_list(
     page.get_by_label("Only the scopes ticked here").check()
     read.check()
     page.get_by_label("tokens:write").check()
-    scoped = create_and_read_answer(page, "ci")
+    scoped = create_and_read_answer(page, "ci-job")
     page.get_by_role("button", name="I have copied it").click()
     # The form is ready for the next token as it first was.
     expect(read).to_be_disabled()
@@ -610,8 +612,8 @@ def test_scopes_are_ticked_with_their_descriptions_and_shown_in_the_list(
     assert scoped["scopes"] == ["packages:read", "tokens:write"]
     assert unrestricted["scopes"] is None
     assert nothing["scopes"] == []
-    expect(cell(page, "ci", "Scopes")).to_have_text("packages:read, tokens:write")
-    expect(cell(page, "ci", "Scopes").locator(".pat-scope")).to_have_text(
+    expect(cell(page, "ci-job", "Scopes")).to_have_text("packages:read, tokens:write")
+    expect(cell(page, "ci-job", "Scopes").locator(".pat-scope")).to_have_text(
         ["packages:read,", "tokens:write"]
     )
     expect(cell(page, "laptop", "Scopes")).to_have_text("Any scope")
@@ -629,7 +631,7 @@ def test_the_form_starts_from_the_default_scopes(page: Page, user: User, log_in:
     expect(page.get_by_label("Only the scopes ticked here")).to_be_checked()
     expect(page.get_by_label("packages:read")).to_be_checked()
     expect(page.get_by_label("packages:write")).not_to_be_checked()
-    assert create_and_read_answer(page, "ci")["scopes"] == ["packages:read"]
+    assert create_and_read_answer(page, "ci-job")["scopes"] == ["packages:read"]
 
 
 def test_a_scope_the_api_refuses_is_reported_next_to_the_scopes(
@@ -641,7 +643,7 @@ def test_a_scope_the_api_refuses_is_reported_next_to_the_scopes(
         page.get_by_label("Only the scopes ticked here").check()
         page.get_by_label("packages:write").check()
     # The site no longer has the scope the page offered when it was loaded.
-    answer = create_and_read_answer(page, "ci")
+    answer = create_and_read_answer(page, "ci-job")
 
     assert answer["status"] == 400
     error = page.locator("#pat-scopes-error")
@@ -710,10 +712,10 @@ def test_a_description_is_sent_and_shown_as_text(page: Page, user: User, log_in:
     page.goto(PAGE)
     page.get_by_label("Description (optional)").fill('For <b>CI</b>\nAsk "ops".')
 
-    answer = create_and_read_answer(page, "ci")
+    answer = create_and_read_answer(page, "ci-job")
 
     assert answer["description"] == 'For <b>CI</b>\nAsk "ops".'
-    expect(cell(page, "ci", "Name").locator(".pat-description")).to_have_text(
+    expect(cell(page, "ci-job", "Name").locator(".pat-description")).to_have_text(
         'For <b>CI</b>\nAsk "ops".'
     )
     assert page.locator("#pat-list b").count() == 0
