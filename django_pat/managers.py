@@ -17,7 +17,7 @@ from . import tokens, validation
 from .conf import pat_settings
 from .querysets import PersonalAccessTokenQuerySet
 from .signals import token_provisioned
-from .users import InactiveRequester, _user_model_has_is_active_field
+from .users import InactiveRequester, lock_active_owner
 from .validation import DEFAULT
 
 if TYPE_CHECKING:
@@ -84,19 +84,8 @@ class PersonalAccessTokenManager(
         cap = pat_settings.max_active_tokens_per_user
         with transaction.atomic(using=self.db):
             # Lock the owner's row so that concurrent requests for the same
-            # user check the cap and the name one after the other. FOR NO KEY
-            # UPDATE: a revoke holding a token's row writes revoked_by, whose
-            # foreign key check takes KEY SHARE on a user's row, which this
-            # lock lets through (FOR UPDATE would wait for it: a deadlock).
-            owners = user.__class__._default_manager.select_for_update(no_key=True)
-            owners = owners.filter(pk=user.pk)
-            if _user_model_has_is_active_field():
-                owners = owners.filter(is_active=True)
-            if not owners.values("pk"):
-                raise InactiveRequester(
-                    gettext("The user %(user)s is not active.")
-                    % {"user": repr(user.get_username())}
-                )
+            # user check the cap and the name one after the other.
+            lock_active_owner(user)
             # The parent authenticated the request, but may have been revoked
             # since: a revoked token must never mint a new one. Its row stays
             # locked until the new token is committed, so a revoke of it waits.

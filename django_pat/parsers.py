@@ -29,18 +29,9 @@ def _checked_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
-class JSONParser(parsers.JSONParser):
-    """DRF's ``JSONParser``, plus: a body over ``max_bytes`` (:data:`MAX_BODY_BYTES`) is a
-    413, a key that appears twice and a document nested too deeply are 400s.
-    UTF-8 only (RFC 8259), and NaN and Infinity are refused whatever the
-    project's ``STRICT_JSON``.
+class _StrictJSON:
+    """The parse of both parsers: :func:`parse_json` up to ``max_bytes``."""
 
-    DRF reads a JSON request's whole body before parsing it, within Django's
-    ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (2.5 MB unless the project changes it);
-    a body over that is a 413 too (:func:`django_pat.exceptions.exception_handler`).
-    """
-
-    strict = True
     # A subclass may take more (POST credentials/revoke's thousand values).
     max_bytes = MAX_BODY_BYTES
 
@@ -53,7 +44,22 @@ class JSONParser(parsers.JSONParser):
         return parse_json(stream, self.max_bytes)
 
 
-class LargeJSONParser(parsers.BaseParser):
+class JSONParser(_StrictJSON, parsers.JSONParser):
+    """DRF's ``JSONParser``, plus: a body over ``max_bytes`` (:data:`MAX_BODY_BYTES`) is a
+    413, a key that appears twice and a document nested too deeply are 400s.
+    UTF-8 only (RFC 8259), and NaN and Infinity are refused whatever the
+    project's ``STRICT_JSON``.
+
+    DRF reads a JSON request's whole body before parsing it, within Django's
+    ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (2.5 MB unless the project changes it);
+    a body over that is a 413 too (:func:`django_pat.exceptions.exception_handler`).
+    """
+
+    strict = True
+    max_bytes = MAX_BODY_BYTES
+
+
+class LargeJSONParser(_StrictJSON, parsers.BaseParser):
     """:class:`JSONParser`'s rules for a body that may be larger than
     Django's ``DATA_UPLOAD_MAX_MEMORY_SIZE``, up to its own ``max_bytes``.
 
@@ -63,15 +69,6 @@ class LargeJSONParser(parsers.BaseParser):
     """
 
     media_type = "application/json"
-    max_bytes = MAX_BODY_BYTES
-
-    def parse(
-        self,
-        stream: IO[Any],
-        media_type: str | None = None,
-        parser_context: Mapping[str, Any] | None = None,
-    ) -> Any:
-        return parse_json(stream, self.max_bytes)
 
 
 def parse_json(stream: IO[Any], max_bytes: int) -> Any:

@@ -23,7 +23,7 @@ from django.views.decorators.debug import sensitive_variables
 from .lifecycle import state_of
 from .models import DEFAULT, PersonalAccessToken
 from .signals import token_rotated
-from .users import InactiveRequester, _user_model_has_is_active_field
+from .users import lock_active_owner
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -86,18 +86,8 @@ def rotate(
     user = token.user
     try:
         with transaction.atomic(using=using):
-            # The owner's row first, as provision() locks it (and in its mode):
-            # every token lock is then taken under the owner's, and no two
-            # requests deadlock.
-            owners = user.__class__._default_manager.using(using).select_for_update(no_key=True)
-            owners = owners.filter(pk=user.pk)
-            if _user_model_has_is_active_field():
-                owners = owners.filter(is_active=True)
-            if not owners.values("pk"):
-                raise InactiveRequester(
-                    gettext("The user %(user)s is not active.")
-                    % {"user": repr(user.get_username())}
-                )
+            # The owner's row first, as provision() locks it (and in its mode).
+            lock_active_owner(user, using)
             current = (
                 model._default_manager.using(using)
                 .select_for_update(of=("self",))

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.utils.translation import gettext
 
 __all__ = ["InactiveRequester", "user_can_authenticate"]
 
@@ -41,3 +42,24 @@ def _user_model_has_is_active_field() -> bool:
     except FieldDoesNotExist:
         return False
     return True
+
+
+def lock_active_owner(user: Any, using: str | None = None) -> None:
+    """Lock ``user``'s row until the transaction ends, or raise
+    :class:`InactiveRequester` if the user is not active (any more).
+
+    FOR NO KEY UPDATE: a revoke holding a token's row writes revoked_by,
+    whose foreign key check takes KEY SHARE on a user's row, which this lock
+    lets through (FOR UPDATE would wait for it: a deadlock). Provisioning and
+    rotation both take it first, so every token lock is taken under the
+    owner's and no two requests deadlock.
+    """
+    manager = user.__class__._default_manager
+    owners = (manager.using(using) if using else manager).select_for_update(no_key=True)
+    owners = owners.filter(pk=user.pk)
+    if _user_model_has_is_active_field():
+        owners = owners.filter(is_active=True)
+    if not owners.values("pk"):
+        raise InactiveRequester(
+            gettext("The user %(user)s is not active.") % {"user": repr(user.get_username())}
+        )

@@ -237,6 +237,15 @@ def test_the_middlewares_token_is_checked_by_a_session_only_drf_view(
     insufficient(made, [WRITE], [WRITE])
 
 
+def get_read_scoped(secret: str, is_async: bool) -> Any:
+    """GET the plain view that needs tokens:read, with ``secret``."""
+    path = "/async-read-scoped" if is_async else "/read-scoped"
+    headers = {"Authorization": f"Bearer {secret}"}
+    if is_async:
+        return async_to_sync(AsyncClient().get)(path, headers=headers)
+    return Client().get(path, headers=headers)
+
+
 @pytest.mark.usefixtures("plain_site")
 @pytest.mark.parametrize("is_async", [False, True])
 @pytest.mark.parametrize(
@@ -247,13 +256,8 @@ def test_the_decorator_on_a_plain_view(
     make_token: MakeToken, granted: list[str] | None, status: int, is_async: bool
 ) -> None:
     stored, secret = make_token(scopes=granted)
-    path = "/async-read-scoped" if is_async else "/read-scoped"
-    headers = {"Authorization": f"Bearer {secret}"}
 
-    if is_async:
-        response = async_to_sync(AsyncClient().get)(path, headers=headers)
-    else:
-        response = Client().get(path, headers=headers)
+    response = get_read_scoped(secret, is_async)
 
     if status == 200:
         assert response.status_code == 200
@@ -568,13 +572,8 @@ def test_a_use_the_decorator_refuses_is_not_recorded(
     make_token: MakeToken, granted: list[str], status: int, is_async: bool
 ) -> None:
     stored, secret = make_token(scopes=granted)
-    path = "/async-read-scoped" if is_async else "/read-scoped"
-    headers = {"Authorization": f"Bearer {secret}"}
 
-    if is_async:
-        response = async_to_sync(AsyncClient().get)(path, headers=headers)
-    else:
-        response = Client().get(path, headers=headers)
+    response = get_read_scoped(secret, is_async)
 
     assert response.status_code == status
     if status == 200:
