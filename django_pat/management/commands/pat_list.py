@@ -65,7 +65,9 @@ class Command(BaseCommand):
         state = parser.add_mutually_exclusive_group()
         state.add_argument("--active", action="store_true", help="Only tokens that work.")
         state.add_argument(
-            "--inactive", action="store_true", help="Only revoked or expired tokens."
+            "--inactive",
+            action="store_true",
+            help="Only tokens that do not work: revoked, expired, dormant or of an inactive user.",
         )
         parser.add_argument("--type", help="Only tokens of this type.")
         parser.add_argument(
