@@ -109,7 +109,8 @@ def _counted(queryset: QuerySet[Any], counts: dict[str, Any], total: RowCount) -
         return queryset.aggregate(**counts)
     estimates = {}
     for key, aggregate in counts.items():
-        condition = aggregate.filter
+        # Django 6 wraps the condition (AggregateFilter); 5.2 keeps it as given.
+        condition = getattr(aggregate.filter, "condition", aggregate.filter)
         estimate = planner_estimate(queryset if condition is None else queryset.filter(condition))
         estimates[key] = RowCount(estimate or 0, exact=False)
     return estimates
