@@ -53,6 +53,32 @@ def _positive_days(value: str) -> int:
     return days
 
 
+def add_expiry_arguments(parser: ArgumentParser, expire_at_help: str) -> None:
+    """--expire-at, --expires-in-days and --no-expiry, one at most (pat_rotate's too)."""
+    expiry = parser.add_mutually_exclusive_group()
+    expiry.add_argument("--expire-at", type=_aware_datetime, help=expire_at_help)
+    expiry.add_argument(
+        "--expires-in-days", type=_positive_days, metavar="DAYS", help="Expire in DAYS days."
+    )
+    expiry.add_argument(
+        "--no-expiry",
+        action="store_true",
+        help="Never expire (refused while a maximum lifetime is configured).",
+    )
+
+
+def requested_expiry(options: dict[str, Any]) -> datetime | None:
+    """The expiry those arguments ask for: None (never), or DEFAULT when none was given."""
+    if options["no_expiry"]:
+        return None
+    if options["expire_at"] is not None:
+        expire_at: datetime = options["expire_at"]
+        return expire_at
+    if options["expires_in_days"] is not None:
+        return timezone.now() + timedelta(days=options["expires_in_days"])
+    return DEFAULT
+
+
 class Command(BaseCommand):
     help = (
         "Provision a personal access token for a user and print its secret, once, on "
@@ -68,19 +94,8 @@ class Command(BaseCommand):
             "--ip-restriction",
             help="Comma-separated IP addresses and CIDR networks; default: any address.",
         )
-        expiry = parser.add_mutually_exclusive_group()
-        expiry.add_argument(
-            "--expire-at",
-            type=_aware_datetime,
-            help="Expiry as RFC 3339 with a time zone, e.g. 2030-01-31T12:00:00Z.",
-        )
-        expiry.add_argument(
-            "--expires-in-days", type=_positive_days, metavar="DAYS", help="Expire in DAYS days."
-        )
-        expiry.add_argument(
-            "--no-expiry",
-            action="store_true",
-            help="Never expire (refused while a maximum lifetime is configured).",
+        add_expiry_arguments(
+            parser, "Expiry as RFC 3339 with a time zone, e.g. 2030-01-31T12:00:00Z."
         )
         scopes = parser.add_mutually_exclusive_group()
         scopes.add_argument(
@@ -101,13 +116,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         user = get_user(options["username"])
-        expire_at: datetime | None = DEFAULT
-        if options["no_expiry"]:
-            expire_at = None
-        elif options["expire_at"] is not None:
-            expire_at = options["expire_at"]
-        elif options["expires_in_days"] is not None:
-            expire_at = timezone.now() + timedelta(days=options["expires_in_days"])
+        expire_at = requested_expiry(options)
         scopes: list[str] | None = DEFAULT
         if options["no_scope"]:
             scopes = []

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 from argparse import ArgumentParser
-from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.management import BaseCommand, CommandError
-from django.utils import timezone
 
-from django_pat.models import DEFAULT
 from django_pat.rotation import rotate
 
 from ._shared import describe, get_token, when
-from .pat_create import _aware_datetime, _explain, _positive_days
+from .pat_create import _explain, add_expiry_arguments, requested_expiry
 
 
 class Command(BaseCommand):
@@ -27,31 +24,15 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("token_id", metavar="TOKEN_ID", help="The token's id (a UUID).")
-        expiry = parser.add_mutually_exclusive_group()
-        expiry.add_argument(
-            "--expire-at",
-            type=_aware_datetime,
-            help="The new token's expiry as RFC 3339 with a time zone; default: the type's "
+        add_expiry_arguments(
+            parser,
+            "The new token's expiry as RFC 3339 with a time zone; default: the type's "
             "default lifetime from now.",
-        )
-        expiry.add_argument(
-            "--expires-in-days", type=_positive_days, metavar="DAYS", help="Expire in DAYS days."
-        )
-        expiry.add_argument(
-            "--no-expiry",
-            action="store_true",
-            help="Never expire (refused while a maximum lifetime is configured).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
         token = get_token(options["token_id"])
-        expire_at: datetime | None = DEFAULT
-        if options["no_expiry"]:
-            expire_at = None
-        elif options["expire_at"] is not None:
-            expire_at = options["expire_at"]
-        elif options["expires_in_days"] is not None:
-            expire_at = timezone.now() + timedelta(days=options["expires_in_days"])
+        expire_at = requested_expiry(options)
         try:
             successor, secret = rotate(token, expire_at=expire_at)
         except ValidationError as error:
